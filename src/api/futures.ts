@@ -1,0 +1,9 @@
+/**
+ * `unirun/futures`: a faithful TypeScript rendering of Python's
+ * `concurrent.futures`, native and unmanaged: each executor owns exactly the
+ * pool it was asked for, and no environment variable changes it.
+ *
+ * Timeouts are in seconds everywhere, as in Python.
+ */
+export * from "../futures/index.js";
+export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from "../executors/event-loop.js";

@@ -1,0 +1,288 @@
+/**
+ * The iterator behind `Executor.map`: results in input order, the first
+ * failure raised at its index, pending work cancelled when the consumer stops
+ * early, and `buffersize` bounding how far submission runs ahead (Python 3.14).
+ */
+import { TimeoutError } from "./errors.js";
+import { Fifo } from "./fifo.js";
+import type { Future } from "./future.js";
+import { after, remainingSeconds, type Deadline } from "./timeouts.js";
+
+/** The async iterator `map` returns; `toArray()` collects it (Node 20 has no `Array.fromAsync`). */
+export interface MapResults<R> extends AsyncIterableIterator<R> {
+  toArray(): Promise<R[]>;
+}
+
+/** One argument tuple per call, zipped from the input iterables. */
+type Tuples = { sync: true; iterator: Iterator<unknown[]> } | { sync: false; iterator: AsyncIterator<unknown[]> };
+
+export interface MapPlan<R> {
+  submit: (args: unknown[]) => Future<R>;
+  iterables: readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
+  timeout: number | null;
+  buffersize: number | null;
+  signal: AbortSignal | null;
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+export class MapIterator<R> implements MapResults<R> {
+  readonly #submit: (args: unknown[]) => Future<R>;
+  readonly #tuples: Tuples;
+  readonly #buffersize: number | null;
+  readonly #timeout: number | null;
+  readonly #dueMs: number | null;
+  readonly #signal: AbortSignal | null;
+  #futures = new Fifo<Future<R>>();
+  #index = 0;
+  #sourceDone = false;
+  #sourceError: { error: unknown } | null = null;
+  #closed = false;
+  #wakeConsumer: (() => void) | null = null;
+  #wakePump: (() => void) | null = null;
+  #tail: Promise<unknown> = Promise.resolve();
+  #onAbort: (() => void) | null = null;
+
+  constructor(plan: MapPlan<R>) {
+    this.#submit = plan.submit;
+    this.#buffersize = plan.buffersize;
+    this.#timeout = plan.timeout;
+    this.#dueMs = plan.timeout === null ? null : performance.now() + plan.timeout * 1000;
+    this.#signal = plan.signal;
+    this.#tuples = zip(plan.iterables);
+    if (this.#signal?.aborted) {
+      this.#close();
+      return;
+    }
+    if (this.#signal) {
+      this.#onAbort = () => this.#close();
+      this.#signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
+    if (this.#tuples.sync) {
+      // Python submits eagerly; with buffersize, only the first `buffersize`.
+      const limit = this.#buffersize ?? Infinity;
+      try {
+        while (this.#futures.size < limit && this.#pullSync()) {
+          /* pulled and submitted */
+        }
+      } catch (error) {
+        this.#close();
+        throw error;
+      }
+    } else {
+      void this.#pump();
+    }
+  }
+
+  next(): Promise<IteratorResult<R>> {
+    // Serialise concurrent next() calls, as an async generator would.
+    const step = this.#tail.then(
+      () => this.#step(),
+      () => this.#step(),
+    );
+    this.#tail = step.catch(() => undefined);
+    return step;
+  }
+
+  return(): Promise<IteratorResult<R>> {
+    this.#close();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<R>> {
+    this.#close();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Collect every result, in input order. */
+  async toArray(): Promise<R[]> {
+    const out: R[] = [];
+    for await (const value of this) out.push(value);
+    return out;
+  }
+
+  async #step(): Promise<IteratorResult<R>> {
+    this.#checkAborted();
+    if (this.#closed) return DONE;
+    if (this.#tuples.sync && this.#buffersize !== null && !this.#sourceDone) {
+      this.#refillSync();
+    }
+    while (this.#futures.size === 0) {
+      if (this.#sourceDone || this.#closed) {
+        const failure = this.#sourceError;
+        this.#close();
+        this.#checkAborted();
+        if (failure) throw failure.error;
+        return DONE;
+      }
+      await this.#waitForPump();
+      this.#checkAborted();
+    }
+    const future = this.#take();
+    const index = this.#index++;
+    try {
+      const seconds = this.#dueMs === null ? null : remainingSeconds(this.#dueMs);
+      const value = await future.result(seconds);
+      return { value, done: false };
+    } catch (error) {
+      future.cancel();
+      this.#close();
+      this.#checkAborted();
+      if (error instanceof TimeoutError) {
+        throw new TimeoutError(`map() timed out after ${this.#timeout} seconds: result ${index} is not done`);
+      }
+      throw error;
+    }
+  }
+
+  #take(): Future<R> {
+    const future = this.#futures.shift() as Future<R>;
+    this.#wakePump?.();
+    return future;
+  }
+
+  /** Pull one tuple from a synchronous source and submit it; false when exhausted. */
+  #pullSync(): boolean {
+    const step = (this.#tuples.iterator as Iterator<unknown[]>).next();
+    if (step.done) {
+      this.#sourceDone = true;
+      return false;
+    }
+    this.#futures.push(this.#submit(step.value));
+    return true;
+  }
+
+  /** With buffersize, submit one more before taking a result (Python's order). */
+  #refillSync(): void {
+    try {
+      this.#pullSync();
+    } catch (error) {
+      // Raised once the results before it have been delivered: at its index.
+      this.#sourceError = { error };
+      this.#sourceDone = true;
+    }
+  }
+
+  async #pump(): Promise<void> {
+    const iterator = this.#tuples.iterator as AsyncIterator<unknown[]>;
+    try {
+      while (!this.#closed) {
+        if (this.#buffersize !== null && this.#futures.size >= this.#buffersize) {
+          await new Promise<void>((resolve) => (this.#wakePump = resolve));
+          this.#wakePump = null;
+          continue;
+        }
+        const step = await iterator.next();
+        if (this.#closed) break;
+        if (step.done) break;
+        this.#futures.push(this.#submit(step.value));
+        this.#wakeConsumer?.();
+      }
+    } catch (error) {
+      if (!this.#closed) this.#sourceError = { error };
+    }
+    this.#sourceDone = true;
+    this.#wakeConsumer?.();
+  }
+
+  #waitForPump(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let deadline: Deadline | null = null;
+      this.#wakeConsumer = () => {
+        this.#wakeConsumer = null;
+        deadline?.cancel();
+        resolve();
+      };
+      if (this.#dueMs !== null) {
+        deadline = after(remainingSeconds(this.#dueMs), () => {
+          this.#wakeConsumer = null;
+          this.#close();
+          reject(new TimeoutError(`map() timed out after ${this.#timeout} seconds: result ${this.#index} is not done`));
+        });
+      }
+    });
+  }
+
+  #checkAborted(): void {
+    if (this.#signal?.aborted) throw this.#signal.reason;
+  }
+
+  /** Stop for good: cancel what has not started, stop reading the source. */
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const future of this.#futures.takeAll()) future.cancel();
+    if (this.#onAbort) this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (!this.#sourceDone) {
+      this.#sourceDone = true;
+      closeQuietly(this.#tuples.iterator);
+    }
+    this.#wakePump?.();
+    this.#wakeConsumer?.();
+  }
+}
+
+function closeQuietly(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {
+  try {
+    const done = iterator.return?.();
+    if (done && typeof (done as Promise<unknown>).then === "function") {
+      (done as Promise<unknown>).then(undefined, () => undefined);
+    }
+  } catch {
+    // The consumer has stopped; a source that fails to close has nothing to tell it.
+  }
+}
+
+/** Zip like Python: stop at the shortest input; asynchronous when any input is. */
+function zip(iterables: readonly (Iterable<unknown> | AsyncIterable<unknown>)[]): Tuples {
+  const allSync = iterables.every((it) => typeof (it as Iterable<unknown>)[Symbol.iterator] === "function"
+    && typeof (it as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function");
+  if (allSync) {
+    const its = iterables.map((it) => (it as Iterable<unknown>)[Symbol.iterator]());
+    const iterator: Iterator<unknown[]> = {
+      next() {
+        if (its.length === 0) return { value: undefined, done: true };
+        const tuple = new Array<unknown>(its.length);
+        for (let i = 0; i < its.length; i++) {
+          const step = its[i]!.next();
+          if (step.done) {
+            for (let j = 0; j < its.length; j++) if (j !== i) its[j]!.return?.();
+            return { value: undefined, done: true };
+          }
+          tuple[i] = step.value;
+        }
+        return { value: tuple, done: false };
+      },
+      return() {
+        for (const it of its) it.return?.();
+        return { value: undefined, done: true };
+      },
+    };
+    return { sync: true, iterator };
+  }
+  const its = iterables.map((it) =>
+    typeof (it as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"
+      ? (it as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+      : (it as Iterable<unknown>)[Symbol.iterator](),
+  );
+  const iterator: AsyncIterator<unknown[]> = {
+    async next() {
+      if (its.length === 0) return { value: undefined, done: true };
+      const steps = await Promise.all(its.map((it) => it.next()));
+      if (steps.some((s) => s.done)) {
+        await Promise.allSettled(its.map((it, i) => (steps[i]!.done ? undefined : it.return?.())));
+        return { value: undefined, done: true };
+      }
+      return { value: steps.map((s) => s.value), done: false };
+    },
+    async return() {
+      await Promise.allSettled(its.map((it) => it.return?.()));
+      return { value: undefined, done: true };
+    },
+  };
+  return { sync: false, iterator };
+}
