@@ -1,0 +1,84 @@
+// The built package, as a user installs it: every subpath of the exports map
+// resolves from ESM and CommonJS, the futures API is whole in both, unfinished
+// entry points export nothing rather than pretending, and the bin answers.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { root, runNode } from "./run-node.js";
+
+const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+const SUBPATHS = ["", "/futures", "/asyncio", "/compat", "/compat/futures", "/compat/asyncio", "/workloads"];
+const UNFINISHED = ["", "/asyncio", "/compat", "/compat/futures", "/compat/asyncio", "/workloads"];
+const FUTURES_NAMES = [
+  "ALL_COMPLETED", "BrokenExecutor", "BrokenInterpreterPool", "BrokenProcessPool", "BrokenThreadPool",
+  "CancelledError", "Executor", "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "InvalidStateError",
+  "ThreadPoolExecutor", "TimeoutError", "asCompleted", "wait",
+];
+
+const keysScript = (kind: "esm" | "cjs", spec: string): string[] =>
+  kind === "esm"
+    ? ["--input-type=module", "-e", `const m = await import(${JSON.stringify(spec)}); console.log(JSON.stringify(Object.keys(m).filter((k) => k !== "default").sort()))`]
+    : ["-e", `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(spec)})).sort()))`];
+
+describe("package.json", () => {
+  it("is ESM-first with CJS and types for every subpath, Node >= 20, and a bin", () => {
+    expect(pkg.type).toBe("module");
+    expect(pkg.engines.node).toBe(">=20");
+    expect(pkg.bin.unirun).toBe("./dist/cli.js");
+    expect(Object.keys(pkg.exports).filter((k) => k !== "./package.json")).toEqual(SUBPATHS.map((s) => `.${s}`));
+    for (const entry of Object.values(pkg.exports).filter((v) => typeof v === "object") as any[]) {
+      expect(entry.import.types).toMatch(/\.d\.ts$/);
+      expect(entry.require.types).toMatch(/\.d\.cts$/);
+    }
+  });
+});
+
+describe.each(["esm", "cjs"] as const)("the built package from %s", (kind) => {
+  it("unirun/futures exports the whole futures API", async () => {
+    const run = await runNode(keysScript(kind, "unirun/futures"));
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual(FUTURES_NAMES);
+  });
+
+  it("unfinished entry points resolve and export nothing", async () => {
+    for (const sub of UNFINISHED) {
+      const run = await runNode(keysScript(kind, `unirun${sub}`));
+      expect(run.stderr, `unirun${sub}`).toBe("");
+      expect(JSON.parse(run.stdout), `unirun${sub}`).toEqual([]);
+    }
+  });
+
+  it("runs a ThreadPoolExecutor end to end", async () => {
+    const body = `const ex = new ThreadPoolExecutor({ maxWorkers: 2 });
+      const out = await ex.map(async (x) => x * 2, [1, 2, 3]).toArray();
+      await ex.shutdown();
+      console.log(JSON.stringify(out));`;
+    const script = kind === "esm"
+      ? ["--input-type=module", "-e", `import { ThreadPoolExecutor } from "unirun/futures"; ${body}`]
+      : ["-e", `const { ThreadPoolExecutor } = require("unirun/futures"); (async () => { ${body} })();`];
+    const run = await runNode(script);
+    expect(run.stderr).toBe("");
+    expect(run.stdout.trim()).toBe("[2,4,6]");
+  });
+});
+
+describe("the unirun command", () => {
+  it("prints its version", async () => {
+    const run = await runNode(["dist/cli.js", "--version"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("says bench is not available yet instead of pretending", async () => {
+    const run = await runNode(["dist/cli.js", "bench"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("not available yet");
+  });
+
+  it("rejects an unknown command with the usage", async () => {
+    const run = await runNode(["dist/cli.js", "frobnicate"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown command "frobnicate"');
+    expect(run.stderr).toContain("usage: unirun");
+  });
+});
