@@ -37,7 +37,14 @@ interface WorkItem {
   args: unknown[];
   signal: AbortSignal | null;
   scope: AsyncResource;
-  onAbort: (() => void) | null;
+  /** Registered with the executor's listener on `signal`. */
+  watched: boolean;
+}
+
+/** The calls that share one AbortSignal, and the single listener they share. */
+interface SignalWatch {
+  items: Set<WorkItem>;
+  onAbort: () => void;
 }
 
 const INITIALIZER_FAILED = "A thread initializer failed, the thread pool is not usable anymore";
@@ -73,6 +80,10 @@ export class ThreadPoolExecutor extends Executor {
   #drainScheduled = false;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
+  // One abort listener per signal, however many calls share it: a listener per
+  // call (say, a map() over one signal) trips Node's MaxListenersExceededWarning
+  // and makes each removal O(n), so a long map() went quadratic.
+  readonly #signals = new Map<AbortSignal, SignalWatch>();
   readonly #noticeCancel = (future: Future<unknown>): void => {
     // Notice at once, so wait()/asCompleted() count the future as done now.
     future.setRunningOrNotifyCancel();
@@ -153,7 +164,7 @@ export class ThreadPoolExecutor extends Executor {
       signal,
       // Each call runs in the async context of its submitter (AsyncLocalStorage flows in).
       scope: new AsyncResource("unirun.ThreadPoolExecutor"),
-      onAbort: null,
+      watched: false,
     };
     if (signal) {
       if (signal.aborted) {
@@ -161,8 +172,7 @@ export class ThreadPoolExecutor extends Executor {
         future.setRunningOrNotifyCancel();
         return future;
       }
-      item.onAbort = () => this.#abort(item);
-      signal.addEventListener("abort", item.onAbort, { once: true });
+      this.#watch(item, signal);
     }
     future[kOnCancel] = this.#noticeCancel;
     this.#queue.push(item);
@@ -263,11 +273,38 @@ export class ThreadPoolExecutor extends Executor {
   }
 
   #release(item: WorkItem): void {
-    if (item.onAbort) {
-      item.signal!.removeEventListener("abort", item.onAbort);
-      item.onAbort = null;
-    }
+    if (item.watched) this.#unwatch(item, item.signal!);
     item.scope.emitDestroy();
+  }
+
+  #watch(item: WorkItem, signal: AbortSignal): void {
+    let watch = this.#signals.get(signal);
+    if (!watch) {
+      const items = new Set<WorkItem>();
+      const onAbort = (): void => {
+        this.#signals.delete(signal);
+        for (const each of [...items]) {
+          each.watched = false;
+          this.#abort(each);
+        }
+      };
+      watch = { items, onAbort };
+      this.#signals.set(signal, watch);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    watch.items.add(item);
+    item.watched = true;
+  }
+
+  #unwatch(item: WorkItem, signal: AbortSignal): void {
+    item.watched = false;
+    const watch = this.#signals.get(signal);
+    if (!watch) return;
+    watch.items.delete(item);
+    if (watch.items.size === 0) {
+      signal.removeEventListener("abort", watch.onAbort);
+      this.#signals.delete(signal);
+    }
   }
 
   #createSlot(): void {

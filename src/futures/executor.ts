@@ -129,17 +129,28 @@ export abstract class Executor {
       throw new TypeError(`map(fn, ...iterables): fn must be a function; got ${describe(fn)}`);
     }
     const { iterables, options } = splitMapArguments(rest);
-    const signal = options.signal ?? null;
-    const perTask: SubmitOptions | null = signal ? { signal } : null;
+    const timeout = checkTimeout("map(timeout)", options.timeout);
     return new MapIterator<Awaited<R>>({
-      submit: perTask
-        ? (args) => this.submitWith(perTask, fn, ...args) as Future<Awaited<R>>
-        : (args) => this.submit(fn, ...args) as Future<Awaited<R>>,
+      submit: this.mapSubmitter(fn, options) as (args: unknown[]) => Future<Awaited<R>>,
       iterables,
-      timeout: checkTimeout("map(timeout)", options.timeout),
+      timeout,
       buffersize: options.buffersize ?? null,
-      signal,
+      signal: options.signal ?? null,
     });
+  }
+
+  /**
+   * How `map` submits one call. The default is `submit` (or `submitWith` with
+   * the map's signal); pool executors override it to carry `chunksize` calls
+   * per message.
+   */
+  protected mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): (args: unknown[]) => Future<unknown> {
+    const signal = options.signal ?? null;
+    if (signal) {
+      const perTask: SubmitOptions = { signal };
+      return (args) => this.submitWith(perTask, fn, ...args);
+    }
+    return (args) => this.submit(fn, ...args);
   }
 }
 

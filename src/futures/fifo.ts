@@ -14,6 +14,11 @@ export class Fifo<T> {
     this.#items.push(item);
   }
 
+  /** The oldest item without removing it, or `undefined` when empty. */
+  peek(): T | undefined {
+    return this.#head === this.#items.length ? undefined : this.#items[this.#head];
+  }
+
   /** The oldest item, or `undefined` when empty. */
   shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;

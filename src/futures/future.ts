@@ -55,12 +55,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #result: T | undefined = undefined;
   #exception: unknown = undefined;
   #failed = false;
-  #callbacks: DoneCallback<T>[] | null = null;
+  // Typed with `any`, not T: a field holding callbacks of T would make Future
+  // invariant in T, so a Future<number> would not be a Future<unknown>.
+  #callbacks: DoneCallback<any>[] | null = null;
   #waiters: Set<Waiter> | null = null;
   #settled: Deferred | null = null;
 
   /** Internal: see {@link kOnCancel}. */
-  [kOnCancel]: ((future: Future<T>) => void) | null = null;
+  [kOnCancel]: ((future: Future<any>) => void) | null = null;
 
   /** The CPython state name, for diagnostics. */
   get state(): FutureState {
@@ -221,7 +223,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   toString(): string {
-    const state = this.#state.toLowerCase();
+    // CPython's _STATE_TO_DESCRIPTION_MAP: CANCELLED_AND_NOTIFIED reads "cancelled".
+    const state = this.#state === "CANCELLED_AND_NOTIFIED" ? "cancelled" : this.#state.toLowerCase();
     if (this.#state !== "FINISHED") return `<Future state=${state}>`;
     if (this.#failed) return `<Future state=finished raised ${errorName(this.#exception)}>`;
     return `<Future state=finished returned ${describe(this.#result)}>`;

@@ -10,6 +10,9 @@ import { after, remainingSeconds, type Deadline } from "./timeouts.js";
 
 /** The async iterator `map` returns; `toArray()` collects it (Node 20 has no `Array.fromAsync`). */
 export interface MapResults<R> extends AsyncIterableIterator<R> {
+  /** Stop early: cancel what has not started and close the inputs. */
+  return(): Promise<IteratorResult<R>>;
+  /** Collect every result, in input order. */
   toArray(): Promise<R[]>;
 }
 
@@ -38,6 +41,8 @@ export class MapIterator<R> implements MapResults<R> {
   #sourceDone = false;
   #sourceError: { error: unknown } | null = null;
   #closed = false;
+  /** Closed (exhausted, failed, timed out or left) before any abort: stays finished. */
+  #closedBeforeAbort = false;
   #wakeConsumer: (() => void) | null = null;
   #wakePump: (() => void) | null = null;
   #tail: Promise<unknown> = Promise.resolve();
@@ -129,10 +134,13 @@ export class MapIterator<R> implements MapResults<R> {
       const value = await future.result(seconds);
       return { value, done: false };
     } catch (error) {
+      // Only a wait that ran out leaves the future unfinished; a TimeoutError
+      // thrown by the callable itself is delivered as it was thrown.
+      const timedOut = !future.done();
       future.cancel();
       this.#close();
       this.#checkAborted();
-      if (error instanceof TimeoutError) {
+      if (timedOut && error instanceof TimeoutError) {
         throw new TimeoutError(`map() timed out after ${this.#timeout} seconds: result ${index} is not done`);
       }
       throw error;
@@ -208,13 +216,14 @@ export class MapIterator<R> implements MapResults<R> {
   }
 
   #checkAborted(): void {
-    if (this.#signal?.aborted) throw this.#signal.reason;
+    if (this.#signal?.aborted && !this.#closedBeforeAbort) throw this.#signal.reason;
   }
 
   /** Stop for good: cancel what has not started, stop reading the source. */
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closedBeforeAbort = !this.#signal?.aborted;
     for (const future of this.#futures.takeAll()) future.cancel();
     if (this.#onAbort) this.#signal?.removeEventListener("abort", this.#onAbort);
     if (!this.#sourceDone) {

@@ -180,6 +180,8 @@ export function asCompleted<T>(
     for (const f of pending) f[kRemoveWaiter](waiter);
     pending.clear();
     ready.length = 0;
+    // A next() still waiting when return() is called ends now instead of hanging.
+    wake?.();
   };
 
   const nextReady = async (): Promise<IteratorResult<Future<T>>> => {

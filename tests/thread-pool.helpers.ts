@@ -1,0 +1,99 @@
+/**
+ * Shared helpers for the event-loop ThreadPoolExecutor tests: promises the test
+ * controls instead of sleeps, bounded waits, and an in-flight counter.
+ */
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T | PromiseLike<T>) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Await `promise`, failing the test if it has not settled within `seconds`
+ * (a safety net against hangs, never an assertion about speed).
+ */
+export async function within<T>(promise: PromiseLike<T>, what: string, seconds = 5): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${seconds} s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Let the event loop turn `n` times (microtasks, then a check phase each time). */
+export async function turns(n = 3): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Counts calls in flight and remembers the most seen at once. */
+export class InFlight {
+  current = 0;
+  max = 0;
+  started = 0;
+  finished = 0;
+
+  enter(): void {
+    this.current++;
+    this.started++;
+    if (this.current > this.max) this.max = this.current;
+  }
+
+  exit(): void {
+    this.current--;
+    this.finished++;
+  }
+
+  /** Wrap an async body so it is counted while it runs. */
+  async run<T>(body: () => Promise<T>): Promise<T> {
+    this.enter();
+    try {
+      return await body();
+    } finally {
+      this.exit();
+    }
+  }
+}
+
+/** Python's `range(start, stop)`. */
+export function range(start: number, stop?: number): number[] {
+  if (stop === undefined) [start, stop] = [0, start];
+  return Array.from({ length: Math.max(0, stop - start) }, (_, i) => start + i);
+}
+
+/** Python's `itertools.count()`: endless, and records how many items were pulled and whether it was closed. */
+export function counter(): { iterable: Generator<number>; pulled: () => number; closed: () => boolean } {
+  let pulled = 0;
+  let closed = false;
+  function* count(): Generator<number> {
+    try {
+      for (let n = 0; ; n++) {
+        pulled++;
+        yield n;
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  return { iterable: count(), pulled: () => pulled, closed: () => closed };
+}
+
+/** Python's `divmod` with ZeroDivisionError rendered as a RangeError. */
+export function divmod(a: number, b: number): [number, number] {
+  if (b === 0) throw new RangeError("integer division or modulo by zero");
+  return [Math.floor(a / b), a % b];
+}
