@@ -17,7 +17,7 @@
  *   which replaced it upstream and runs with timeout 0 and a short timeout.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Future, ThreadPoolExecutor, TimeoutError, asCompleted } from "../src/api/futures.js";
+import { Future, ThreadPoolExecutor, TimeoutError, asCompleted, type CompletedFuture } from "../src/api/futures.js";
 import { kAddWaiter, kRemoveWaiter } from "../src/futures/future.js";
 import { createFuture, deferred, mul, standardFutures, thrown, within } from "./helpers.js";
 
@@ -33,18 +33,17 @@ afterEach(async () => {
 });
 
 /** Iterate to the end or to the first error; never hangs past `seconds`. */
-async function drain<T>(
-  iterable: AsyncIterable<Future<T>>,
-  onEach: (f: Future<T>) => void = () => {},
+async function drain<F extends Future<any>>(
+  iterable: AsyncIterable<CompletedFuture<F>>,
+  onEach: (f: F) => void = () => {},
   seconds = 5,
-): Promise<{ yielded: Future<T>[]; error: unknown }> {
-  const yielded: Future<T>[] = [];
+): Promise<{ yielded: F[]; error: unknown }> {
+  const yielded: F[] = [];
   const run = async (): Promise<unknown> => {
     try {
-      for await (const item of iterable) {
-        // TypeScript types a for-await value as Awaited<Future<T>> (= T) because
-        // Future is thenable; at run time it is the Future itself, as asserted.
-        const f = item as unknown as Future<T>;
+      // asCompleted types its items as CompletedFuture (no `then`), so the
+      // loop variable stays a Future in TypeScript, as it is at run time.
+      for await (const f of iterable) {
         yielded.push(f);
         onEach(f);
       }
@@ -63,7 +62,7 @@ describe("ThreadPoolAsCompletedTests", () => {
     const future1 = executor.submit(mul, 2, 21);
     const future2 = executor.submit(mul, 7, 6);
     const all = [F.CANCELLED_AND_NOTIFIED_FUTURE, F.EXCEPTION_FUTURE, F.SUCCESSFUL_FUTURE, future1, future2];
-    const { yielded, error } = await drain(asCompleted<unknown>(all));
+    const { yielded, error } = await drain(asCompleted(all));
     expect(error).toBeUndefined();
     expect(new Set(yielded)).toEqual(new Set(all));
     expect(yielded).toHaveLength(all.length);
@@ -80,7 +79,7 @@ describe("ThreadPoolAsCompletedTests", () => {
       const event = deferred();
       const future = executor.submit(() => event.promise);
       try {
-        const { yielded, error } = await drain(asCompleted<unknown>([...alreadyCompleted, future], { timeout }));
+        const { yielded, error } = await drain(asCompleted([...alreadyCompleted, future], { timeout }));
         expect(error).toBeInstanceOf(TimeoutError);
         // `future` was not completed.
         expect(new Set(yielded)).toEqual(alreadyCompleted);
@@ -142,7 +141,7 @@ describe("asCompleted: SPEC §2 additions", () => {
   it("yields the Future objects themselves, not their results", async () => {
     const a = createFuture("FINISHED", { result: "a" });
     const b = executor.submit(async () => "b");
-    const it = asCompleted<string>([a, b]);
+    const it = asCompleted([a, b]);
     const first = await within(it.next());
     expect(first.done).toBe(false);
     expect(first.value).toBeInstanceOf(Future);
@@ -200,7 +199,7 @@ describe("asCompleted: SPEC §2 additions", () => {
     const finished = createFuture("FINISHED", { result: 1 });
     const never1 = new Future();
     const never2 = new Future();
-    const it = asCompleted<unknown>([never1, finished, never2, finished], { timeout: 0.05 });
+    const it = asCompleted([never1, finished, never2, finished], { timeout: 0.05 });
     expect(await within(it.next())).toEqual({ value: finished, done: false });
     const error = await within(it.next()).then(
       () => null,

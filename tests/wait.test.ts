@@ -93,7 +93,7 @@ describe("ThreadPoolWaitTests", () => {
       void future1.result().then(() => event1.resolve());
 
       const { done, notDone } = await within(
-        wait<unknown>([future1, future2, future3], { returnWhen: FIRST_EXCEPTION }),
+        wait([future1, future2, future3], { returnWhen: FIRST_EXCEPTION }),
       );
       expect(done).toEqual(new Set([future1, future2]));
       expect(notDone).toEqual(new Set([future3]));
@@ -144,7 +144,7 @@ describe("ThreadPoolWaitTests", () => {
     const future1 = executor.submit(divmod, 2, 0);
     const future2 = executor.submit(mul, 2, 21);
     const all = [F.SUCCESSFUL_FUTURE, F.CANCELLED_AND_NOTIFIED_FUTURE, F.EXCEPTION_FUTURE, future1, future2];
-    const { done, notDone } = await within(wait<unknown>(all, { returnWhen: ALL_COMPLETED }));
+    const { done, notDone } = await within(wait(all, { returnWhen: ALL_COMPLETED }));
     expect(done).toEqual(new Set(all));
     expect(notDone).toEqual(new Set());
   });
@@ -156,7 +156,7 @@ describe("ThreadPoolWaitTests", () => {
     const future = executor.submit(() => event.promise);
     try {
       const { done, notDone } = await within(
-        wait<unknown>(
+        wait(
           [F.CANCELLED_AND_NOTIFIED_FUTURE, F.EXCEPTION_FUTURE, F.SUCCESSFUL_FUTURE, future],
           { timeout: shortTimeout, returnWhen: ALL_COMPLETED },
         ),
@@ -277,7 +277,7 @@ describe("wait: SPEC §2 additions", () => {
     const never = new Future();
     for (const timeout of [0, 0.02]) {
       for (const returnWhen of [ALL_COMPLETED, FIRST_EXCEPTION] as const) {
-        const { done, notDone } = await within(wait<unknown>([finished, never], { timeout, returnWhen }));
+        const { done, notDone } = await within(wait([finished, never], { timeout, returnWhen }));
         expect(done).toEqual(new Set([finished]));
         expect(notDone).toEqual(new Set([never]));
       }

@@ -30,4 +30,5 @@ export {
   type WaitOptions,
   type AsCompletedOptions,
   type DoneAndNotDoneFutures,
+  type CompletedFuture,
 } from "./wait.js";

@@ -25,10 +25,18 @@ export interface WaitOptions {
 }
 
 /** What `wait` resolves with: CPython's `DoneAndNotDoneFutures`, as two Sets. */
-export interface DoneAndNotDoneFutures<T> {
-  done: Set<Future<T>>;
-  notDone: Set<Future<T>>;
+export interface DoneAndNotDoneFutures<F extends Future<any> = Future<unknown>> {
+  done: Set<F>;
+  notDone: Set<F>;
 }
+
+/**
+ * A future yielded by `asCompleted`: the `Future` itself, typed without its
+ * `then` so that `for await (const future of asCompleted(fs))` keeps it a
+ * Future in TypeScript (which otherwise unwraps thenables in `for await`).
+ * Read it with `future.result()` or `future.exception()`.
+ */
+export type CompletedFuture<F extends Future<any>> = F & { readonly then: never };
 
 export interface AsCompletedOptions {
   /** Seconds, counted from the call, for the whole iteration; `null`/`undefined` is no limit. */
@@ -45,11 +53,11 @@ function raised(future: Future<unknown>): boolean {
   return future[kRaised]();
 }
 
-function collect<T>(fs: Iterable<Future<T>>, caller: string): Set<Future<T>> {
+function collect<F extends Future<any>>(fs: Iterable<F>, caller: string): Set<F> {
   if (fs === null || fs === undefined || typeof (fs as Iterable<unknown>)[Symbol.iterator] !== "function") {
     throw new TypeError(`${caller}(fs): fs must be an iterable of Futures; got ${describe(fs)}`);
   }
-  const set = new Set<Future<T>>();
+  const set = new Set<F>();
   let index = 0;
   for (const future of fs) {
     if (!(future instanceof Future)) {
@@ -84,10 +92,10 @@ function checkOptions(caller: string, options: object | undefined, keys: readonl
  * @throws TypeError/RangeError (synchronously) for a non-iterable `fs`, a
  *   non-Future item, an invalid `timeout` or `returnWhen`.
  */
-export function wait<T>(
-  fs: Iterable<Future<T>>,
+export function wait<F extends Future<any>>(
+  fs: Iterable<F>,
   options?: WaitOptions,
-): Promise<DoneAndNotDoneFutures<T>> {
+): Promise<DoneAndNotDoneFutures<F>> {
   checkOptions("wait()", options, ["timeout", "returnWhen"]);
   const seconds = checkTimeout("wait(timeout)", options?.timeout);
   const returnWhen = options?.returnWhen ?? ALL_COMPLETED;
@@ -95,9 +103,9 @@ export function wait<T>(
     throw new RangeError(`wait(returnWhen): must be one of ${RETURN_WHEN.join(", ")}; got ${describe(returnWhen)}`);
   }
   const all = collect(fs, "wait");
-  const result = (): DoneAndNotDoneFutures<T> => {
-    const done = new Set<Future<T>>();
-    const notDone = new Set<Future<T>>();
+  const result = (): DoneAndNotDoneFutures<F> => {
+    const done = new Set<F>();
+    const notDone = new Set<F>();
     for (const f of all) (isComplete(f as Future<unknown>) ? done : notDone).add(f);
     return { done, notDone };
   };
@@ -147,17 +155,17 @@ export function wait<T>(
  *   the iteration throws `TimeoutError("N (of M) futures unfinished")`.
  * @throws TypeError/RangeError (synchronously) for bad arguments.
  */
-export function asCompleted<T>(
-  fs: Iterable<Future<T>>,
+export function asCompleted<F extends Future<any>>(
+  fs: Iterable<F>,
   options?: AsCompletedOptions,
-): AsyncIterableIterator<Future<T>> {
+): AsyncIterableIterator<CompletedFuture<F>> {
   checkOptions("asCompleted()", options, ["timeout"]);
   const seconds = checkTimeout("asCompleted(timeout)", options?.timeout);
   const dueMs = seconds === null ? null : performance.now() + seconds * 1000;
   const all = collect(fs, "asCompleted");
   const total = all.size;
-  const pending = new Set<Future<T>>();
-  const ready: Future<T>[] = [];
+  const pending = new Set<F>();
+  const ready: F[] = [];
   for (const f of all) {
     if (isComplete(f as Future<unknown>)) ready.push(f);
     else pending.add(f);
@@ -167,7 +175,7 @@ export function asCompleted<T>(
   let closed = false;
   const waiter: Waiter = {
     notify(future) {
-      const f = future as Future<T>;
+      const f = future as F;
       if (!pending.delete(f)) return;
       ready.push(f);
       wake?.();
@@ -184,10 +192,10 @@ export function asCompleted<T>(
     wake?.();
   };
 
-  const nextReady = async (): Promise<IteratorResult<Future<T>>> => {
+  const nextReady = async (): Promise<IteratorResult<CompletedFuture<F>>> => {
     while (!closed) {
       const head = ready.shift();
-      if (head !== undefined) return { value: head, done: false };
+      if (head !== undefined) return { value: head as CompletedFuture<F>, done: false };
       if (pending.size === 0) break;
       await new Promise<void>((resolve, reject) => {
         let deadline: Deadline | null = null;
@@ -211,7 +219,7 @@ export function asCompleted<T>(
   };
 
   let tail: Promise<unknown> = Promise.resolve();
-  const iterator: AsyncIterableIterator<Future<T>> = {
+  const iterator: AsyncIterableIterator<CompletedFuture<F>> = {
     next() {
       // Serialise concurrent next() calls, as an async generator would.
       const step = tail.then(nextReady, nextReady);
