@@ -10,6 +10,8 @@ export default defineConfig({
     "compat/asyncio": "src/compat/asyncio.ts",
     "workloads/index": "src/workloads/index.ts",
     cli: "src/cli.ts",
+    worker: "src/executors/worker-entry.ts",
+    child: "src/executors/child-entry.ts",
   },
   format: ["esm", "cjs"],
   target: "node20",

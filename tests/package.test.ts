@@ -11,8 +11,8 @@ const SUBPATHS = ["", "/futures", "/asyncio", "/compat", "/compat/futures", "/co
 const UNFINISHED = ["", "/asyncio", "/compat", "/compat/futures", "/compat/asyncio", "/workloads"];
 const FUTURES_NAMES = [
   "ALL_COMPLETED", "BrokenExecutor", "BrokenInterpreterPool", "BrokenProcessPool", "BrokenThreadPool",
-  "CancelledError", "Executor", "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "InvalidStateError",
-  "ThreadPoolExecutor", "TimeoutError", "asCompleted", "wait",
+  "CancelledError", "Executor", "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "InterpreterPoolExecutor",
+  "InvalidStateError", "ProcessPoolExecutor", "ThreadPoolExecutor", "TimeoutError", "asCompleted", "task", "wait",
 ];
 
 const keysScript = (kind: "esm" | "cjs", spec: string): string[] =>

@@ -7,3 +7,6 @@
  */
 export * from "../futures/index.js";
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from "../executors/event-loop.js";
+export { InterpreterPoolExecutor, type InterpreterPoolExecutorOptions } from "../executors/worker-threads.js";
+export { task, type TaskRef, type TaskOptions } from "../executors/transport/task.js";
+export { ProcessPoolExecutor, type ProcessPoolExecutorOptions } from "../executors/child-processes.js";
