@@ -4,7 +4,8 @@
  * once its parent has gone — at once when idle, or as soon as the current
  * task returns.
  */
-import { checkArguments } from "./transport/arguments.js";
+import v8 from "node:v8";
+import { cloneFailureMessage } from "./transport/arguments.js";
 import { serializeError } from "./transport/errors.js";
 import { handleRequest, type WorkerConfig, type WorkerReply, type WorkerRequest } from "./transport/runner.js";
 
@@ -31,11 +32,13 @@ function send(message: ChildMessage): void {
     if (message.type !== "reply" || !("outcomes" in message.reply)) throw error;
     const outcomes = message.reply.outcomes.map((outcome) => {
       if (!outcome.ok) return outcome;
+      // Unbounded, unlike the check in the runner: this is the last net.
       try {
-        checkArguments([outcome.value], "the task's return value", "process");
+        v8.serialize(outcome.value);
         return outcome;
       } catch (why) {
-        return { id: outcome.id, ok: false as const, error: serializeError(why) };
+        const error = cloneFailureMessage(why, [outcome.value], "the task's return value", "process");
+        return { id: outcome.id, ok: false as const, error: serializeError(error) };
       }
     });
     process.send!({ ...message, reply: { ...message.reply, outcomes } });

@@ -6,14 +6,18 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import os from "node:os";
+import v8 from "node:v8";
 import { BrokenProcessPool } from "../futures/errors.js";
 import { describe } from "../futures/timeouts.js";
 import type { ChildMessage, ParentMessage } from "./child-entry.js";
 import { entryModule, withEntryFlags } from "./entry.js";
 import { checkInitializer, checkMaxWorkers } from "./options.js";
 import { PoolExecutor, type PoolBackend } from "./pool-executor.js";
+import { cloneFailureMessage } from "./transport/arguments.js";
+import { serializeError } from "./transport/errors.js";
 import { workerExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
+import type { CallOutcome } from "./transport/types.js";
 
 export interface ProcessPoolExecutorOptions {
   /** Child processes at most; default `os.availableParallelism()`. */
@@ -76,6 +80,8 @@ interface Spawn {
 class ChildProcessBackend implements PoolBackend {
   readonly #spawn: Spawn;
   readonly #children = new Set<Child>();
+  /** Retired after maxTasksPerChild tasks and on their way out: no longer counted, still awaited by destroy(). */
+  readonly #retiring = new Set<Child>();
   readonly #idle: Child[] = [];
   readonly #waiting: Job[] = [];
   #seq = 0;
@@ -97,14 +103,17 @@ class ChildProcessBackend implements PoolBackend {
   async destroy(how: "graceful" | "terminate" | "kill"): Promise<void> {
     this.#stopping = true;
     for (const job of this.#waiting.splice(0)) job.reject(new Error("the process pool was stopped"));
-    const exits = [...this.#children].map((child) => {
+    const exits = [...this.#children, ...this.#retiring].map((child) => {
       child.leaving = true;
+      // An awaited shutdown must keep the process alive until its children are gone.
+      this.#ref(child, true);
       const exited = new Promise<void>((resolve) => {
         if (child.proc.exitCode !== null || child.proc.signalCode !== null) resolve();
         else child.proc.once("exit", () => resolve());
       });
-      if (how === "graceful" && child.proc.connected) child.proc.disconnect();
-      else child.proc.kill(how === "kill" ? "SIGKILL" : "SIGTERM");
+      if (how !== "graceful") child.proc.kill(how === "kill" ? "SIGKILL" : "SIGTERM");
+      // A disconnected child is already leaving (retired): let it finish on its own.
+      else if (child.proc.connected) child.proc.disconnect();
       return exited;
     });
     await Promise.all(exits);
@@ -145,12 +154,54 @@ class ChildProcessBackend implements PoolBackend {
     try {
       child.proc.send(message);
     } catch (error) {
-      // Arguments are checked before anything is sent; this is the last net.
+      // Arguments are checked before anything is sent, but only so far (the
+      // check is bounded); this is the last net. Arguments the serializer
+      // refuses are the call's fault, not the child's: only those calls fail.
       const job = child.job;
+      if (job && message.type === "run") {
+        this.#refused(child, job, message.request, error);
+        return;
+      }
       child.job = null;
       job?.reject(error);
       this.#release(child);
     }
+  }
+
+  /**
+   * The serializer refused `request`: fail each call whose arguments cannot
+   * cross with the positional TypeError of SPEC §1.1, and send the others again.
+   */
+  #refused(child: Child, job: Job, request: WorkerRequest, error: unknown): void {
+    const messages = "one" in request ? [request.one] : request.batch;
+    const refused = new Map<number, CallOutcome>();
+    for (const { id, args } of messages) {
+      try {
+        v8.serialize(args);
+      } catch (why) {
+        refused.set(id, { id, ok: false, error: serializeError(cloneFailureMessage(why, args, "the call", "process")) });
+      }
+    }
+    const rest = messages.filter(({ id }) => !refused.has(id));
+    if (refused.size === 0 || rest.length === 0) {
+      child.job = null;
+      const unsent = serializeError(cloneFailureMessage(error, [], "the call", "process"));
+      job.resolve({ outcomes: messages.map(({ id }) => refused.get(id) ?? { id, ok: false, error: unsent }), ms: 0 });
+      this.#release(child);
+      return;
+    }
+    // Only batches get here, and a batch never carries a signal.
+    child.job = {
+      request: rest.length === 1 ? { one: rest[0]! } : { batch: rest },
+      signal: undefined,
+      resolve: (reply) => {
+        if ("initFailed" in reply) return job.resolve(reply);
+        const sent = new Map(reply.outcomes.map((outcome) => [outcome.id, outcome]));
+        job.resolve({ outcomes: messages.map(({ id }) => refused.get(id) ?? sent.get(id)!), ms: reply.ms });
+      },
+      reject: job.reject,
+    };
+    this.#send(child, { type: "run", seq: ++this.#seq, request: child.job.request });
   }
 
   #onMessage(child: Child, message: ChildMessage): void {
@@ -172,6 +223,7 @@ class ChildProcessBackend implements PoolBackend {
     if (max !== null && child.tasks >= max) {
       child.leaving = true;
       this.#children.delete(child);
+      this.#retiring.add(child);
       if (child.proc.connected) child.proc.disconnect();
       const next = this.#waiting.shift();
       if (next) this.#assign(this.#start(), next);
@@ -197,6 +249,7 @@ class ChildProcessBackend implements PoolBackend {
 
   #onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
     this.#children.delete(child);
+    this.#retiring.delete(child);
     const at = this.#idle.indexOf(child);
     if (at >= 0) this.#idle.splice(at, 1);
     const job = child.job;
@@ -243,8 +296,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
     const name = "ProcessPoolExecutor";
     const maxWorkers = checkMaxWorkers(name, options.maxWorkers, os.availableParallelism());
     const { initializer, initargs } = checkInitializer(name, options.initializer, options.initargs);
-    const maxTasksPerChild = options.maxTasksPerChild ?? null;
-    if (maxTasksPerChild !== null) checkMaxWorkers(`${name}(maxTasksPerChild)`, maxTasksPerChild, 1);
+    const maxTasksPerChild = checkMaxTasksPerChild(name, options.maxTasksPerChild);
     super(
       { name, Broken: BrokenProcessPool, transport: "process", worker: "child process" },
       maxWorkers,
@@ -263,6 +315,18 @@ export class ProcessPoolExecutor extends PoolExecutor {
   protected override createBackend(config: WorkerConfig, size: number, onFatal: (error: unknown) => void): PoolBackend {
     return new ChildProcessBackend({ config, size, onFatal, ...this.#options });
   }
+}
+
+/** Python's `max_tasks_per_child`: a positive integer, or `undefined`/`null` for no limit. */
+function checkMaxTasksPerChild(executor: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number") {
+    throw new TypeError(`${executor}(maxTasksPerChild): must be a positive integer or null; got ${describe(value)}`);
+  }
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`${executor}(maxTasksPerChild): max_tasks_per_child must be a positive integer; got ${value}`);
+  }
+  return value;
 }
 
 function checkStrings(executor: string, value: unknown): readonly string[] | null {

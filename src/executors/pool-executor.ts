@@ -57,7 +57,8 @@ interface PoolItem {
   args: unknown[];
   signal: AbortSignal | null;
   transferList: TransferListItem[] | null;
-  onAbort: (() => void) | null;
+  /** Whether the item is among its signal's watched calls (see `#watch`). */
+  watched: boolean;
 }
 
 /** A queued entry: one call, or a `map` chunk that must travel as one message. */
@@ -83,6 +84,12 @@ export abstract class PoolExecutor extends Executor {
   #dispatchScheduled = false;
   #itemMs = Number.NaN;
   #idleWaiters: (() => void)[] = [];
+  /**
+   * The calls waiting on each signal: one abort listener per signal however
+   * many calls share it (a `map` with a signal), so that Node never warns of
+   * a listener leak.
+   */
+  readonly #watchers = new Map<AbortSignal, { items: Set<PoolItem>; onAbort: () => void }>();
   readonly #noticeCancel = (future: Future<unknown>): void => {
     future.setRunningOrNotifyCancel();
   };
@@ -217,17 +224,13 @@ export abstract class PoolExecutor extends Executor {
 
   #item(call: CallSpec, args: unknown[], signal: AbortSignal | null, transferList: TransferListItem[] | null): PoolItem {
     const future = new Future<unknown>();
-    const item: PoolItem = { id: this.#nextId++, future, call, args, signal, transferList, onAbort: null };
+    const item: PoolItem = { id: this.#nextId++, future, call, args, signal, transferList, watched: false };
     if (signal?.aborted) {
       future.cancel();
       future.setRunningOrNotifyCancel();
       return item;
     }
-    if (signal) {
-      // Pending: cancel. Running: the backend stops the worker (given the signal).
-      item.onAbort = () => void future.cancel();
-      signal.addEventListener("abort", item.onAbort, { once: true });
-    }
+    if (signal) this.#watch(item);
     future[kOnCancel] = this.#noticeCancel;
     return item;
   }
@@ -408,10 +411,37 @@ export abstract class PoolExecutor extends Executor {
     await backend.destroy(how);
   }
 
+  #watch(item: PoolItem): void {
+    const signal = item.signal!;
+    let watcher = this.#watchers.get(signal);
+    if (!watcher) {
+      const items = new Set<PoolItem>();
+      // Pending: cancel. Running: the backend stops the worker (given the signal).
+      const onAbort = (): void => {
+        this.#watchers.delete(signal);
+        for (const each of [...items]) {
+          each.watched = false;
+          each.future.cancel();
+        }
+      };
+      watcher = { items, onAbort };
+      this.#watchers.set(signal, watcher);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    watcher.items.add(item);
+    item.watched = true;
+  }
+
   #release(item: PoolItem): void {
-    if (item.onAbort) {
-      item.signal!.removeEventListener("abort", item.onAbort);
-      item.onAbort = null;
+    if (!item.watched) return;
+    item.watched = false;
+    const signal = item.signal!;
+    const watcher = this.#watchers.get(signal);
+    if (!watcher) return;
+    watcher.items.delete(item);
+    if (watcher.items.size === 0) {
+      this.#watchers.delete(signal);
+      signal.removeEventListener("abort", watcher.onAbort);
     }
   }
 
