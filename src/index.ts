@@ -1,8 +1,36 @@
 /**
- * `unirun`: Run scopes, RuntimeConfig, capabilities, the scheduler and the
- * dispatcher (SPEC §5–§7).
- *
- * UNFINISHED: nothing is exported yet. Run scopes, RuntimeConfig and the
- * scheduler arrive with the managed-mode issue; until then use `unirun/futures`.
+ * `unirun`: Run scopes, the scheduler, RuntimeConfig, capabilities, decisions
+ * and downgrade warnings (SPEC §4–§6).
  */
-export {};
+export { Run, type RunOptions } from "./run/run.js";
+export { submit, map, reset } from "./run/scheduler.js";
+export {
+  RuntimeConfig,
+  type RuntimeConfigInit,
+  type RuntimeConfigJSON,
+  type FromEnvOptions,
+  type CompatMode,
+  type ThreadMode,
+  type Flavor,
+  type WarningsMode,
+} from "./run/config.js";
+export {
+  capabilities,
+  type Capabilities,
+  type RuntimeInfo,
+  type CgroupLimits,
+  type SuggestedSizes,
+} from "./run/capabilities.js";
+export {
+  DECISION_CHANNEL,
+  formatDecision,
+  lastDecision,
+  observeDecisions,
+  type Decision,
+  type DecisionBackend,
+  type DecisionStream,
+  type ReasonCode,
+  type Unsubscribe,
+} from "./run/decisions.js";
+export { DowngradeError, DowngradeWarning, DOWNGRADE_CODE, type Downgrade } from "./run/warnings.js";
+export { ExecutionContext, type ExecutionContextOptions } from "./run/context.js";

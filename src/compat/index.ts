@@ -1,8 +1,11 @@
 /**
- * `unirun/compat`: the drop-in mirror of `unirun/futures` and `unirun/asyncio`
- * behind `UNIRUN_COMPAT_MODE` (SPEC §4).
+ * `unirun/compat`: the drop-in mirror of `unirun/futures` (and, as it lands,
+ * the names of `unirun/asyncio` that do not clash), behind
+ * `UNIRUN_COMPAT_MODE` (SPEC §4). Migration is one import line:
  *
- * UNFINISHED: nothing is exported yet; the mode switch arrives with the
- * managed-mode issue. Import from `unirun/futures` until then.
+ * ```diff
+ * -import { ThreadPoolExecutor, asCompleted } from "unirun/futures";
+ * +import { ThreadPoolExecutor, asCompleted } from "unirun/compat";
+ * ```
  */
-export {};
+export * from "./futures.js";

@@ -37,6 +37,12 @@ export const kRaised = Symbol("unirun.raised");
  * instead of when the future reaches the head of its queue.
  */
 export const kOnCancel = Symbol("unirun.onCancel");
+/**
+ * Internal: a FINISHED future's outcome, read synchronously (`{ failed, value }`),
+ * or `null` when it is not finished — for executors that relay one future's
+ * outcome to another.
+ */
+export const kOutcome = Symbol("unirun.outcome");
 
 interface Deferred {
   promise: Promise<void>;
@@ -215,6 +221,12 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Internal: used by `wait(returnWhen: FIRST_EXCEPTION)`. */
   [kRaised](): boolean {
     return this.#state === "FINISHED" && this.#failed;
+  }
+
+  /** Internal: see {@link kOutcome}. */
+  [kOutcome](): { failed: boolean; value: unknown } | null {
+    if (this.#state !== "FINISHED") return null;
+    return this.#failed ? { failed: true, value: this.#exception } : { failed: false, value: this.#result };
   }
 
   /** Internal: used by `wait` and `asCompleted`. */

@@ -25,8 +25,7 @@ export interface Downgrade {
   resolved: string;
 }
 
-/** `UNIRUN_WARNINGS`: warn once (`default`), throw (`error`) or stay silent (`ignore`). */
-export type WarningsMode = "default" | "error" | "ignore";
+import type { WarningsMode } from "./config.js";
 
 /** Options of {@link emitDowngrade}. */
 export interface EmitDowngradeOptions {

@@ -1,0 +1,105 @@
+/**
+ * The managed executors behind `unirun/compat` (SPEC §4): the native
+ * constructors' names, options and errors, but their work runs where the
+ * scheduler decides, on pools it shares, with `executor.decision` saying where
+ * and why. Options the shared pools cannot honour (`initializer`/`initargs`;
+ * `execArgv`/`env` for processes) get a dedicated native pool and a downgrade
+ * warning.
+ */
+import { ProcessPoolExecutor as NativeProcessPool, type ProcessPoolExecutorOptions } from "../executors/child-processes.js";
+import { ThreadPoolExecutor as NativeThreadPool, type ThreadPoolExecutorOptions } from "../executors/event-loop.js";
+import {
+  InterpreterPoolExecutor as NativeInterpreterPool,
+  type InterpreterPoolExecutorOptions,
+} from "../executors/worker-threads.js";
+import type { Executor } from "../futures/executor.js";
+import type { Flavor } from "./config.js";
+import type { Backend } from "./decide.js";
+import { ManagedExecutor } from "./managed.js";
+import type { PoolShape } from "./pools.js";
+import { currentConfig } from "./scheduler.js";
+
+interface Surface {
+  name: string;
+  flavor: Flavor;
+  backend: Backend;
+}
+
+function managedInit(
+  surface: Surface,
+  maxWorkers: number | undefined | null,
+  dedicatedBy: string | null,
+  make: () => Executor,
+  shape: PoolShape,
+  name: string | null,
+) {
+  return {
+    surface: surface.name,
+    flavor: surface.flavor,
+    implied: true,
+    maxWorkers: maxWorkers ?? null,
+    name,
+    config: currentConfig(),
+    executor: null,
+    dedicated: dedicatedBy === null ? null : { reason: dedicatedBy, backend: surface.backend, make },
+    shape,
+    trace: null,
+  };
+}
+
+function dedicatedReason(options: Record<string, unknown>, keys: readonly string[]): string | null {
+  const given = keys.filter((key) => {
+    const value = options[key];
+    return value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
+  });
+  if (given.length === 0) return null;
+  return `${given.join("/")} cannot be applied to a shared pool, so this executor gets a pool of its own`;
+}
+
+/**
+ * Managed `ThreadPoolExecutor`: tasks run on the event loop, at most
+ * `maxWorkers` at once, except where `UNIRUN_THREAD_MODE` sends them to worker
+ * threads (`auto`: CPU-bound task references; `nogil`: every transferable task).
+ */
+export class ThreadPoolExecutor extends ManagedExecutor {
+  /** Kept for parity with Python. */
+  readonly threadNamePrefix: string;
+
+  /** Same options and errors as the native `ThreadPoolExecutor`. */
+  constructor(options: ThreadPoolExecutorOptions = {}) {
+    // The native constructor validates (same errors); it starts nothing.
+    const native = new NativeThreadPool(options);
+    const surface = { name: "ThreadPoolExecutor", flavor: "threads", backend: "event-loop" } as const;
+    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"]);
+    super(managedInit(surface, options.maxWorkers, reason, () => native, {}, options.threadNamePrefix || null));
+    this.threadNamePrefix = native.threadNamePrefix;
+  }
+}
+
+/** Managed `InterpreterPoolExecutor`: worker threads from a pool shared by size and `resourceLimits`. */
+export class InterpreterPoolExecutor extends ManagedExecutor {
+  /** Kept for parity with Python. */
+  readonly threadNamePrefix: string;
+
+  /** Same options and errors as the native `InterpreterPoolExecutor`. */
+  constructor(options: InterpreterPoolExecutorOptions = {}) {
+    const native = new NativeInterpreterPool(options);
+    const surface = { name: "InterpreterPoolExecutor", flavor: "interpreters", backend: "worker-threads" } as const;
+    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"]);
+    const shape = { resourceLimits: options.resourceLimits ?? null };
+    super(managedInit(surface, options.maxWorkers, reason, () => native, shape, options.threadNamePrefix || null));
+    this.threadNamePrefix = native.threadNamePrefix;
+  }
+}
+
+/** Managed `ProcessPoolExecutor`: child processes from a pool shared by size and `maxTasksPerChild`. */
+export class ProcessPoolExecutor extends ManagedExecutor {
+  /** Same options and errors as the native `ProcessPoolExecutor`. */
+  constructor(options: ProcessPoolExecutorOptions = {}) {
+    const native = new NativeProcessPool(options);
+    const surface = { name: "ProcessPoolExecutor", flavor: "processes", backend: "child-processes" } as const;
+    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs", "execArgv", "env"]);
+    const shape = { maxTasksPerChild: options.maxTasksPerChild ?? null };
+    super(managedInit(surface, options.maxWorkers, reason, () => native, shape, null));
+  }
+}
