@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `unirun` command.
- *
- * UNFINISHED: `unirun bench` arrives with the benchmark issue; until then the
- * command only answers `--help` and `--version`, and says so for anything else.
+ * The `unirun` command: `unirun bench` runs the benchmark suite (SPEC §8);
+ * `--help` and `--version` answer at once. The bench code is imported only
+ * when asked for, so the other answers stay fast.
  */
 import { createRequire } from "node:module";
 
 const USAGE = `usage: unirun <command>
 
 commands:
-  bench      run the benchmark suite (not available yet in this version)
+  bench      run the benchmark suite (unirun bench --help for its options)
 
 options:
   --help     show this help
   --version  print the version`;
 
-function main(argv: readonly string[]): number {
-  const [command] = argv;
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h") {
     console.log(USAGE);
     return 0;
@@ -28,11 +27,19 @@ function main(argv: readonly string[]): number {
     return 0;
   }
   if (command === "bench") {
-    console.error("unirun bench is not available yet in this version of unirun.");
-    return 2;
+    const { benchCommand } = await import("./bench/command.js");
+    return benchCommand(rest);
   }
   console.error(`unirun: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

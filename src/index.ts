@@ -1,6 +1,6 @@
 /**
  * `unirun`: Run scopes, the scheduler, RuntimeConfig, capabilities, decisions
- * and downgrade warnings (SPEC §4–§6).
+ * and downgrade warnings (SPEC §4–§6); UnifiedDispatcher and resolveExecutor (§7).
  */
 export { Run, type RunOptions } from "./run/run.js";
 export { submit, map, reset } from "./run/scheduler.js";
@@ -34,3 +34,16 @@ export {
 } from "./run/decisions.js";
 export { DowngradeError, DowngradeWarning, DOWNGRADE_CODE, type Downgrade } from "./run/warnings.js";
 export { ExecutionContext, type ExecutionContextOptions } from "./run/context.js";
+export {
+  UnifiedDispatcher,
+  parallelMap,
+  DispatchError,
+  resolveExecutor,
+  EXECUTOR_ALIASES,
+  SequentialExecutor,
+  BorrowedExecutor,
+  type UnifiedDispatcherOptions,
+  type MapWithIdsOptions,
+  type ExecutorAlias,
+  type ResolveExecutorOptions,
+} from "./dispatch/index.js";

@@ -1,8 +1,35 @@
 /**
- * `unirun/compat/asyncio`: the drop-in mirror of `unirun/asyncio`
- * behind `UNIRUN_COMPAT_MODE` (SPEC §4).
+ * `unirun/compat/asyncio`: the drop-in mirror of `unirun/asyncio` (SPEC §4).
  *
- * UNFINISHED: nothing is exported yet; the mode switch arrives with the
- * managed-mode issue. Import from `unirun/futures` until then.
+ * `UNIRUN_COMPAT_MODE` is read once, when this module is first imported:
+ * - `passthrough`: every export is the very object `unirun/asyncio` exports;
+ * - `managed` (default): `toThread`, `toProcess` and `runInExecutor(null, ...)`
+ *   run on the scheduler's shared pools, and a call that cannot be transferred
+ *   runs on the event loop with a downgrade warning instead of being
+ *   rejected; everything else is shared.
  */
-export {};
+import * as native from "../asyncio/index.js";
+import * as managed from "../run/managed-asyncio.js";
+import { currentConfig } from "../run/scheduler.js";
+
+// Read once, at first import: flipping the variable later changes nothing.
+const passthrough = currentConfig().compatMode === "passthrough";
+
+export const toThread: typeof native.toThread = passthrough ? native.toThread : managed.toThread;
+export const toProcess: typeof native.toProcess = passthrough ? native.toProcess : managed.toProcess;
+export const runInExecutor: typeof native.runInExecutor = passthrough ? native.runInExecutor : managed.runInExecutor;
+
+export {
+  asCompleted,
+  BoundedSemaphore,
+  CancelledError,
+  gather,
+  Semaphore,
+  sleep,
+  TaskGroup,
+  timeout,
+  TimeoutError,
+  waitFor,
+  wrapFuture,
+} from "../asyncio/index.js";
+export type * from "../asyncio/index.js";

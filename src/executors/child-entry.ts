@@ -4,10 +4,16 @@
  * once its parent has gone — at once when idle, or as soon as the current
  * task returns.
  */
-import v8 from "node:v8";
-import { cloneFailureMessage } from "./transport/arguments.js";
+import { sendProblem } from "./transport/arguments.js";
 import { serializeError } from "./transport/errors.js";
-import { handleRequest, type WorkerConfig, type WorkerReply, type WorkerRequest } from "./transport/runner.js";
+import {
+  handleRequest,
+  resultError,
+  type WorkerConfig,
+  type WorkerReply,
+  type WorkerRequest,
+} from "./transport/runner.js";
+import type { CallOutcome } from "./transport/types.js";
 
 /** Parent → child. */
 export type ParentMessage =
@@ -22,27 +28,28 @@ let config: WorkerConfig | null = null;
 let busy = false;
 let parentGone = false;
 
-function send(message: ChildMessage): void {
+function send(message: ChildMessage, request?: WorkerRequest): void {
   if (!process.connected) return;
   try {
     process.send!(message);
   } catch (error) {
     // A result the serializer refuses after all: answer with the error instead,
     // so only that call fails and this child lives on.
-    if (message.type !== "reply" || !("outcomes" in message.reply)) throw error;
-    const outcomes = message.reply.outcomes.map((outcome) => {
-      if (!outcome.ok) return outcome;
-      // Unbounded, unlike the check in the runner: this is the last net.
-      try {
-        v8.serialize(outcome.value);
-        return outcome;
-      } catch (why) {
-        const error = cloneFailureMessage(why, [outcome.value], "the task's return value", "process");
-        return { id: outcome.id, ok: false as const, error: serializeError(error) };
-      }
-    });
+    if (message.type !== "reply" || !("outcomes" in message.reply) || !request) throw error;
+    const outcomes = message.reply.outcomes.map((outcome) => refusedResult(outcome, request, error));
     process.send!({ ...message, reply: { ...message.reply, outcomes } });
   }
+}
+
+/** The outcome again, or the result's TypeError when the serializer refuses its value. */
+function refusedResult(outcome: CallOutcome, request: WorkerRequest, error: unknown): CallOutcome {
+  if (!outcome.ok) return outcome;
+  // Unbounded, unlike the check in the runner: this is the last net.
+  const problem = sendProblem(outcome.value, "process");
+  if (problem === null) return outcome;
+  const calls = "one" in request ? [request.one] : request.batch;
+  const call = calls.find((each) => each.id === outcome.id)!.call;
+  return { id: outcome.id, ok: false, error: serializeError(resultError(problem, call, "process", error)) };
 }
 
 async function onMessage(message: ParentMessage): Promise<void> {
@@ -57,7 +64,7 @@ async function onMessage(message: ParentMessage): Promise<void> {
   busy = true;
   const reply = await handleRequest(message.request, config!);
   busy = false;
-  send({ type: "reply", seq: message.seq, reply });
+  send({ type: "reply", seq: message.seq, reply }, message.request);
   if (parentGone) process.exit(0);
 }
 

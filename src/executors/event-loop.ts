@@ -19,6 +19,7 @@ import {
 import { Fifo } from "../futures/fifo.js";
 import { Future, kOnCancel } from "../futures/future.js";
 import { checkInitializer, checkMaxWorkers } from "./options.js";
+import { SignalWatch } from "./signal-watch.js";
 
 export interface ThreadPoolExecutorOptions {
   /** Calls in flight at most; default `min(32, availableParallelism + 4)`. */
@@ -37,14 +38,6 @@ interface WorkItem {
   args: unknown[];
   signal: AbortSignal | null;
   scope: AsyncResource;
-  /** Registered with the executor's listener on `signal`. */
-  watched: boolean;
-}
-
-/** The calls that share one AbortSignal, and the single listener they share. */
-interface SignalWatch {
-  items: Set<WorkItem>;
-  onAbort: () => void;
 }
 
 const INITIALIZER_FAILED = "A thread initializer failed, the thread pool is not usable anymore";
@@ -80,10 +73,7 @@ export class ThreadPoolExecutor extends Executor {
   #drainScheduled = false;
   #draining = false;
   #idleWaiters: (() => void)[] = [];
-  // One abort listener per signal, however many calls share it: a listener per
-  // call (say, a map() over one signal) trips Node's MaxListenersExceededWarning
-  // and makes each removal O(n), so a long map() went quadratic.
-  readonly #signals = new Map<AbortSignal, SignalWatch>();
+  readonly #signals = new SignalWatch<WorkItem>((item) => this.#abort(item));
   readonly #noticeCancel = (future: Future<unknown>): void => {
     // Notice at once, so wait()/asCompleted() count the future as done now.
     future.setRunningOrNotifyCancel();
@@ -164,7 +154,6 @@ export class ThreadPoolExecutor extends Executor {
       signal,
       // Each call runs in the async context of its submitter (AsyncLocalStorage flows in).
       scope: new AsyncResource("unirun.ThreadPoolExecutor"),
-      watched: false,
     };
     if (signal) {
       if (signal.aborted) {
@@ -172,7 +161,7 @@ export class ThreadPoolExecutor extends Executor {
         future.setRunningOrNotifyCancel();
         return future;
       }
-      this.#watch(item, signal);
+      this.#signals.watch(signal, item);
     }
     future[kOnCancel] = this.#noticeCancel;
     this.#queue.push(item);
@@ -273,38 +262,8 @@ export class ThreadPoolExecutor extends Executor {
   }
 
   #release(item: WorkItem): void {
-    if (item.watched) this.#unwatch(item, item.signal!);
+    this.#signals.release(item.signal, item);
     item.scope.emitDestroy();
-  }
-
-  #watch(item: WorkItem, signal: AbortSignal): void {
-    let watch = this.#signals.get(signal);
-    if (!watch) {
-      const items = new Set<WorkItem>();
-      const onAbort = (): void => {
-        this.#signals.delete(signal);
-        for (const each of [...items]) {
-          each.watched = false;
-          this.#abort(each);
-        }
-      };
-      watch = { items, onAbort };
-      this.#signals.set(signal, watch);
-      signal.addEventListener("abort", onAbort, { once: true });
-    }
-    watch.items.add(item);
-    item.watched = true;
-  }
-
-  #unwatch(item: WorkItem, signal: AbortSignal): void {
-    item.watched = false;
-    const watch = this.#signals.get(signal);
-    if (!watch) return;
-    watch.items.delete(item);
-    if (watch.items.size === 0) {
-      signal.removeEventListener("abort", watch.onAbort);
-      this.#signals.delete(signal);
-    }
   }
 
   #createSlot(): void {

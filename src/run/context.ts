@@ -72,5 +72,14 @@ export class ExecutionContext {
   }
 }
 
+/**
+ * @internal Run `fn` outside every `ExecutionContext`: for objects made on
+ * first use and kept for the whole process (the scheduler's default
+ * executor), which must not keep the hint of whichever call came first.
+ */
+export function outsideContexts<R>(fn: () => R): R {
+  return contexts.exit(fn);
+}
+
 /** @internal The `Run` scopes entered through `Run.scope`, innermost first via the store. */
 export const scopes = new AsyncLocalStorage<object>();

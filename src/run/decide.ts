@@ -67,57 +67,58 @@ export function backendOf(flavor: Flavor): Backend {
 /**
  * Decide where an executor's work runs. Pure: the same request, config and
  * capabilities always give the same plan.
+ *
+ * Force and hint rules move an `auto` or `threads` executor to another
+ * backend but keep its semantics (any function is accepted; a task that
+ * cannot be transferred stays on the event loop with a downgrade warning);
+ * a forced `interpreters`/`processes` executor takes the forced flavor.
  */
 export function decide(request: DecisionRequest, config: RuntimeConfig, caps: Capabilities): Plan {
   const downgrades: Downgrade[] = [];
   const requested = request.flavor ?? "auto";
   let flavor: Flavor = requested;
-  let reason: ReasonCode = request.implied ? "default" : requested === "auto" ? "default" : "pinned-mode";
+  let backend = backendOf(requested);
+  let reason: ReasonCode = request.implied || requested === "auto" ? "default" : "pinned-mode";
   let detail: string | undefined;
   const forced = config.forceThreads ? "threads" : config.forceProcess ? "processes" : null;
 
   if (forced !== null && requested !== "none") {
     const variable = config.forceThreads ? "UNIRUN_FORCE_THREADS" : "UNIRUN_FORCE_PROCESS";
-    flavor = forced;
+    flavor = acceptsAnyFunction(requested) ? requested : forced;
+    backend = backendOf(forced);
     reason = "force-env";
     detail = `${variable}=1`;
-    if (requested !== "auto" && backendOf(requested) !== backendOf(forced)) {
+    if (requested !== "auto" && backendOf(requested) !== backend) {
       downgrades.push({
         surface: request.surface,
         reason: `${variable} forces ${forced} over the requested ${requested}`,
         requested: backendOf(requested),
-        resolved: backendOf(forced),
+        resolved: backend,
       });
     }
   } else if (request.flavor === null && config.mode !== "auto") {
     flavor = config.mode;
+    backend = backendOf(flavor);
     reason = "pinned-mode";
     detail = `UNIRUN_MODE=${config.mode}`;
     const hinted = hintedBackend(request.ioHeavy);
-    if (hinted !== null && hinted !== backendOf(flavor)) {
+    if (hinted !== null && hinted !== backend) {
       downgrades.push({
         surface: request.surface,
         reason: `UNIRUN_MODE=${config.mode} overrides the ExecutionContext hint (ioHeavy: ${request.ioHeavy})`,
         requested: hinted,
-        resolved: backendOf(flavor),
+        resolved: backend,
       });
     }
-  } else if (requested === "auto" && hintedBackend(request.ioHeavy) !== null) {
-    flavor = request.ioHeavy ? "threads" : "interpreters";
+  } else if (requested === "auto" && request.ioHeavy !== null) {
+    backend = hintedBackend(request.ioHeavy)!;
     reason = "hint";
     detail = `ioHeavy: ${request.ioHeavy}`;
   }
 
-  let backend = backendOf(flavor);
   const allowed = permitted(backend, caps);
   if (allowed !== backend) {
-    downgrades.push({
-      surface: request.surface,
-      reason: `Node's permission model denies ${backend === "child-processes" ? "child processes" : "worker threads"} ` +
-        `(run node with --allow-${backend === "child-processes" ? "child-process" : "worker"} to allow them)`,
-      requested: backend,
-      resolved: allowed,
-    });
+    downgrades.push({ surface: request.surface, reason: deniedReason(backend, allowed), requested: backend, resolved: allowed });
     detail = `${backend} denied by the permission model`;
     backend = allowed;
     reason = "downgrade";
@@ -142,6 +143,21 @@ export function decide(request: DecisionRequest, config: RuntimeConfig, caps: Ca
       ...(detail === undefined ? {} : { detail }),
     },
   };
+}
+
+/** Flavors whose executors take any function (closures included), as a ThreadPoolExecutor does. */
+function acceptsAnyFunction(flavor: Flavor): boolean {
+  return flavor === "auto" || flavor === "threads";
+}
+
+function deniedReason(backend: Backend, allowed: Backend): string {
+  const denied = backend === "child-processes"
+    ? allowed === "event-loop" ? "child processes and worker threads" : "child processes"
+    : "worker threads";
+  const flags = backend === "child-processes"
+    ? allowed === "event-loop" ? "--allow-child-process and --allow-worker" : "--allow-child-process"
+    : "--allow-worker";
+  return `Node's permission model denies ${denied} (run node with ${flags} to allow them)`;
 }
 
 function hintedBackend(ioHeavy: boolean | null): Backend | null {

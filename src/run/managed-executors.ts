@@ -47,14 +47,22 @@ function managedInit(
   };
 }
 
-function dedicatedReason(options: Record<string, unknown>, keys: readonly string[]): string | null {
+/**
+ * Why an executor built with `options` needs a native pool of its own, or
+ * `null` when a shared one serves. `initargs: []` alone changes nothing; an
+ * empty `execArgv` does (it drops the flags children inherit by default).
+ */
+function dedicatedReason(options: Record<string, unknown>, keys: readonly string[], why: string): string | null {
   const given = keys.filter((key) => {
     const value = options[key];
-    return value !== undefined && value !== null && !(Array.isArray(value) && value.length === 0);
+    if (value === undefined || value === null) return false;
+    return key !== "initargs" || (Array.isArray(value) && value.length > 0);
   });
   if (given.length === 0) return null;
-  return `${given.join("/")} cannot be applied to a shared pool, so this executor gets a pool of its own`;
+  return `${given.join("/")} ${why}`;
 }
+
+const SHARED_POOL = "cannot be applied to a shared pool, so this executor gets a native pool of its own";
 
 /**
  * Managed `ThreadPoolExecutor`: tasks run on the event loop, at most
@@ -70,7 +78,13 @@ export class ThreadPoolExecutor extends ManagedExecutor {
     // The native constructor validates (same errors); it starts nothing.
     const native = new NativeThreadPool(options);
     const surface = { name: "ThreadPoolExecutor", flavor: "threads", backend: "event-loop" } as const;
-    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"]);
+    // Its slots are on the event loop either way; what it gives up is per-task routing.
+    const reason = dedicatedReason(
+      options as Record<string, unknown>,
+      ["initializer", "initargs"],
+      "must run in every slot that runs a task, so this executor keeps a native pool of its own and " +
+        "UNIRUN_THREAD_MODE does not route its tasks",
+    );
     super(managedInit(surface, options.maxWorkers, reason, () => native, {}, options.threadNamePrefix || null));
     this.threadNamePrefix = native.threadNamePrefix;
   }
@@ -85,7 +99,7 @@ export class InterpreterPoolExecutor extends ManagedExecutor {
   constructor(options: InterpreterPoolExecutorOptions = {}) {
     const native = new NativeInterpreterPool(options);
     const surface = { name: "InterpreterPoolExecutor", flavor: "interpreters", backend: "worker-threads" } as const;
-    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"]);
+    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"], SHARED_POOL);
     const shape = { resourceLimits: options.resourceLimits ?? null };
     super(managedInit(surface, options.maxWorkers, reason, () => native, shape, options.threadNamePrefix || null));
     this.threadNamePrefix = native.threadNamePrefix;
@@ -98,7 +112,8 @@ export class ProcessPoolExecutor extends ManagedExecutor {
   constructor(options: ProcessPoolExecutorOptions = {}) {
     const native = new NativeProcessPool(options);
     const surface = { name: "ProcessPoolExecutor", flavor: "processes", backend: "child-processes" } as const;
-    const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs", "execArgv", "env"]);
+    const keys = ["initializer", "initargs", "execArgv", "env"];
+    const reason = dedicatedReason(options as Record<string, unknown>, keys, SHARED_POOL);
     const shape = { maxTasksPerChild: options.maxTasksPerChild ?? null };
     super(managedInit(surface, options.maxWorkers, reason, () => native, shape, null));
   }

@@ -4,7 +4,8 @@
  * each task is then forwarded to the pool serving it — a shared pool leased
  * from the scheduler, the executor's own event-loop slots, a dedicated native
  * pool, or a caller's executor — never more than `maxWorkers` at once, so
- * executors sharing a pool each keep their own limit.
+ * executors sharing a pool each keep their own limit (see lanes.ts; a `map`
+ * sized by the XCS rule has a limit of its own).
  *
  * The futures it returns mirror the pool's (see `LinkedFuture`), so results,
  * errors and cancellation are the native ones.
@@ -12,70 +13,38 @@
 import { ThreadPoolExecutor } from "../executors/event-loop.js";
 import { checkArguments } from "../executors/transport/arguments.js";
 import { toCallSpec } from "../executors/transport/call-spec.js";
-import { ProcessPoolExecutor } from "../executors/child-processes.js";
-import { InterpreterPoolExecutor } from "../executors/worker-threads.js";
+import { BrokenExecutor } from "../futures/errors.js";
 import {
-  BrokenExecutor,
-  BrokenInterpreterPool,
-  BrokenProcessPool,
-  BrokenThreadPool,
-} from "../futures/errors.js";
-import {
+  type AnyIterable,
   checkCallable,
   checkShutdownOptions,
   checkSubmitOptions,
   Executor,
+  type MapOptions,
   SHUTDOWN_MESSAGE,
   type ShutdownOptions,
   type SubmitOptions,
 } from "../futures/executor.js";
-import { Fifo } from "../futures/fifo.js";
-import { type Future, kOnCancel, kOutcome } from "../futures/future.js";
-import { capabilities, type Capabilities } from "./capabilities.js";
-import type { Flavor, RuntimeConfig } from "./config.js";
+import type { Future } from "../futures/future.js";
+import type { MapResults } from "../futures/map.js";
+import { capabilities, type Capabilities, IO_MAP_LIMIT, mapSizing } from "./capabilities.js";
+import type { Flavor } from "./config.js";
 import { ExecutionContext } from "./context.js";
-import { type Backend, decide, flavorOf, sizeFor } from "./decide.js";
+import { type Backend, flavorOf, sizeFor } from "./decide.js";
 import { type Decision, type DecisionBackend, publishDecision } from "./decisions.js";
+import { type Call, Lane, Lanes, mapLength } from "./lanes.js";
 import { LinkedFuture } from "./linked-future.js";
-import { lease, type Lease, type PoolShape, track, untrack } from "./pools.js";
+import { brokenClass, isPool, type ManagedInit, mapSubmitterOf, planExecutor } from "./managed-plan.js";
+import { lease, type Lease, track, untrack } from "./pools.js";
 import { routeThreadTask, notTransferable, type TaskRoute } from "./routing.js";
 import { emitDowngrade, type Downgrade } from "./warnings.js";
 
-/** How a managed executor is built (what compat and `Run` pass in). */
-export interface ManagedInit {
-  /** The API as the user wrote it: `"ThreadPoolExecutor"`, `"Run"`. */
-  surface: string;
-  /** The flavor asked for; `null` for the default (`UNIRUN_MODE`). */
-  flavor: Flavor | null;
-  /** Whether `flavor` is the surface's own kind (a compat constructor). */
-  implied: boolean;
-  /** An explicit size, or `null`. */
-  maxWorkers: number | null;
-  name: string | null;
-  config: RuntimeConfig;
-  /** A caller's executor: used as it is, never shut down. */
-  executor: Executor | null;
-  /** A native pool of the caller's own (initializer, execArgv, ...), with the reason it cannot be shared. */
-  dedicated: { reason: string; backend: Backend; make: () => Executor } | null;
-  /** Options that shape a shared pool. */
-  shape: PoolShape;
-  /** Called with every decision of this executor. */
-  trace: ((decision: Decision) => void) | null;
-}
-
-interface Queued {
-  future: LinkedFuture<unknown>;
-  onAbort: (() => void) | null;
-  target: Executor;
-  options: SubmitOptions;
-  fn: (...args: unknown[]) => unknown;
-  args: unknown[];
-}
+export type { ManagedInit } from "./managed-plan.js";
 
 export class ManagedExecutor extends Executor {
   /** Where this executor's work runs, and why (SPEC §5). */
   readonly decision: Decision;
-  /** Tasks of this executor in flight at most. */
+  /** Tasks of this executor in flight at most (a `map` sized by the XCS rule has its own limit). */
   readonly maxWorkers: number;
   readonly #init: ManagedInit;
   readonly #caps: Capabilities;
@@ -83,82 +52,34 @@ export class ManagedExecutor extends Executor {
   readonly #backend: DecisionBackend;
   readonly #fixed: Executor | null;
   readonly #owned: Executor | null;
-  readonly #queue = new Fifo<Queued>();
-  readonly #inFlight = new Set<LinkedFuture<unknown>>();
-  readonly #leases = new Map<Backend, Lease>();
-  readonly #idle: (() => void)[] = [];
+  /** Whether `map` may size itself (SPEC §5's XCS rule): no explicit size, no executor of the caller's. */
+  readonly #sizesMaps: boolean;
+  readonly #own: Lane;
+  readonly #lanes = new Lanes({
+    send: (call) => this.#send(call),
+    broken: () => this.#broken,
+    onBroken: (error) => this.#breakWith(error),
+  });
+  readonly #leases = new Map<Backend, { lease: Lease; used: boolean }>();
+  /** The number of calls of the `map` being set up, when known (see {@link map}). */
+  #mapLength: number | null = null;
   #eventLoop: ThreadPoolExecutor | null = null;
   #broken: BrokenExecutor | null = null;
   #shutdown = false;
-  readonly #noticeCancel = (future: Future<unknown>): void => {
-    future.setRunningOrNotifyCancel();
-  };
-  readonly #settled = (future: LinkedFuture<unknown>): void => {
-    this.#inFlight.delete(future);
-    const outcome = future.inner;
-    if (outcome !== null && !outcome.cancelled()) {
-      const error = failure(outcome);
-      if (error instanceof BrokenExecutor) this.#breakWith(error);
-    }
-    this.#pump();
-  };
 
   constructor(init: ManagedInit) {
     super();
     this.#init = init;
     this.#caps = capabilities();
-    const component = ExecutionContext.current()?.component ?? null;
-    if (init.executor !== null) {
-      this.#fixed = init.executor;
-      this.#owned = null;
-      this.#flavor = init.flavor ?? "auto";
-      this.#backend = backendOfExecutor(init.executor);
-      this.maxWorkers = init.maxWorkers ?? sizeOfExecutor(init.executor);
-      this.decision = this.#publish({
-        requested: init.implied ? init.surface : init.flavor ?? "auto",
-        resolved: this.#backend,
-        reason: "explicit-executor",
-        poolSize: this.maxWorkers,
-        name: init.name,
-        component,
-        scope: "executor",
-        detail: `a caller's ${init.executor.constructor.name}, used as it is`,
-      });
-      return;
-    }
-    const plan = decide(
-      {
-        surface: init.surface,
-        flavor: init.flavor,
-        implied: init.implied,
-        maxWorkers: init.maxWorkers,
-        ioHeavy: ExecutionContext.current()?.ioHeavy ?? null,
-        name: init.name,
-        component,
-      },
-      init.config,
-      this.#caps,
-    );
+    const plan = planExecutor(init, this.#caps);
     for (const downgrade of plan.downgrades) this.#downgrade(downgrade);
     this.#flavor = plan.flavor;
-    this.maxWorkers = plan.poolSize;
-    if (init.dedicated !== null) {
-      const { reason, backend, make } = init.dedicated;
-      this.#downgrade({
-        surface: init.surface,
-        reason,
-        requested: `a shared ${plan.backend} pool`,
-        resolved: `a dedicated ${backend} pool`,
-      });
-      this.#owned = track(make());
-      this.#fixed = this.#owned;
-      this.#backend = backend;
-      this.decision = this.#publish({ ...plan.decision, resolved: backend, reason: "downgrade", detail: reason });
-      return;
-    }
-    this.#fixed = null;
-    this.#owned = null;
     this.#backend = plan.backend;
+    this.maxWorkers = plan.maxWorkers;
+    this.#own = new Lane(this.maxWorkers);
+    this.#sizesMaps = plan.sizesMaps;
+    this.#owned = plan.dedicated === null ? null : track(plan.dedicated());
+    this.#fixed = init.executor ?? this.#owned;
     this.decision = this.#publish(plan.decision);
   }
 
@@ -175,6 +96,48 @@ export class ManagedExecutor extends Executor {
     return this.#enqueue("submit(fn, ...args)", NO_OPTIONS, fn, args) as Future<Awaited<R>>;
   }
 
+  override map<T1, R>(fn: (a: T1) => R, it1: AnyIterable<T1>, options?: MapOptions): MapResults<Awaited<R>>;
+  override map<T1, T2, R>(
+    fn: (a: T1, b: T2) => R,
+    it1: AnyIterable<T1>,
+    it2: AnyIterable<T2>,
+    options?: MapOptions,
+  ): MapResults<Awaited<R>>;
+  override map<T1, T2, T3, R>(
+    fn: (a: T1, b: T2, c: T3) => R,
+    it1: AnyIterable<T1>,
+    it2: AnyIterable<T2>,
+    it3: AnyIterable<T3>,
+    options?: MapOptions,
+  ): MapResults<Awaited<R>>;
+  override map<T1, T2, T3, T4, R>(
+    fn: (a: T1, b: T2, c: T3, d: T4) => R,
+    it1: AnyIterable<T1>,
+    it2: AnyIterable<T2>,
+    it3: AnyIterable<T3>,
+    it4: AnyIterable<T4>,
+    options?: MapOptions,
+  ): MapResults<Awaited<R>>;
+  override map<R>(fn: (...args: any[]) => R, ...iterablesAndOptions: unknown[]): MapResults<Awaited<R>>;
+  /**
+   * `Executor.map`, sized by SPEC §5's XCS rule when the caller gives no
+   * `chunksize`, the executor no explicit `maxWorkers`, and every input its
+   * size: calls that stay on the event loop (I/O-bound) keep up to
+   * `min(n, 100)` in flight; calls sent to worker threads or child processes
+   * (CPU-bound) use one worker per core and `chunksize = max(1, floor(n /
+   * (workers * 4)))`. A caller's `chunksize` is honoured on pools, with the
+   * executor's `maxWorkers` chunks in flight.
+   */
+  override map<R>(fn: (...args: any[]) => R, ...rest: unknown[]): MapResults<Awaited<R>> {
+    const { n, chunksize } = mapLength(rest);
+    this.#mapLength = this.#sizesMaps && !chunksize ? n : null;
+    try {
+      return super.map(fn, ...rest);
+    } finally {
+      this.#mapLength = null;
+    }
+  }
+
   /**
    * Stop accepting work. `cancelFutures` cancels every call that has not
    * started; `wait` resolves once this executor's calls are done and its
@@ -183,8 +146,8 @@ export class ManagedExecutor extends Executor {
   override shutdown(options?: ShutdownOptions): Promise<void> {
     const { wait, cancelFutures } = checkShutdownOptions(options);
     this.#shutdown = true;
-    if (cancelFutures) this.#cancelPending();
-    const done = this.#whenIdle().then(() => this.#release());
+    if (cancelFutures) this.#lanes.cancelPending();
+    const done = this.#lanes.whenIdle().then(() => this.#release());
     if (wait) return done;
     done.catch(() => undefined);
     return Promise.resolve();
@@ -206,50 +169,112 @@ export class ManagedExecutor extends Executor {
     return this.#stopNow("killWorkers");
   }
 
+  /** Whether `shutdown()` (or a stop) was called. */
+  protected get isShutdown(): boolean {
+    return this.#shutdown;
+  }
+
+  protected override mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): (args: unknown[]) => Future<unknown> {
+    const n = this.#mapLength;
+    const signal = options.signal ?? null;
+    const given = options.chunksize ?? 1;
+    const caller = "map(fn, ...iterables)";
+    const submitters = new Map<Executor, (args: unknown[]) => Future<unknown>>();
+    let lane: Lane | null = null;
+    let chunksize = given;
+    return (args) => {
+      this.#checkOpen(fn, caller);
+      const { target, leased } = this.#route(fn, args, caller);
+      if (lane === null) {
+        ({ lane, chunksize } = this.#mapLane(n, leased !== null || isPool(target), given));
+      }
+      const send = (to: Executor): Future<unknown> => {
+        let submitter = submitters.get(to);
+        if (submitter === undefined) {
+          submitter = mapSubmitterOf(to, fn, { chunksize, signal });
+          submitters.set(to, submitter);
+        }
+        return submitter(args);
+      };
+      return this.#lanes.admit({ future: new LinkedFuture(), lane, target, leased, send, signal });
+    };
+  }
+
+  /** The lane a `map` runs in, and its chunk size (see {@link map}). */
+  #mapLane(n: number | null, onPool: boolean, given: number): { lane: Lane; chunksize: number } {
+    const cap = this.#init.config.maxWorkers;
+    if (n !== null && onPool) {
+      const { maxWorkers, chunksize } = mapSizing(n, "cpu", this.#caps, cap);
+      return { lane: new Lane(maxWorkers * chunksize), chunksize };
+    }
+    if (n !== null) return { lane: new Lane(mapSizing(n, "io", this.#caps, cap).maxWorkers), chunksize: 1 };
+    if (given > 1 && onPool) return { lane: new Lane(this.maxWorkers * given), chunksize: given };
+    return { lane: this.#own, chunksize: given };
+  }
+
   #enqueue(caller: string, options: SubmitOptions, fn: unknown, args: unknown[]): Future<unknown> {
+    this.#checkOpen(fn, caller);
+    const call = fn as (...args: unknown[]) => unknown;
+    const { target, leased } = this.#route(call, args, caller);
+    const send = options === NO_OPTIONS
+      ? (to: Executor) => to.submit(call, ...args)
+      : (to: Executor) => to.submitWith(options, call, ...args);
+    return this.#lanes.admit({ future: new LinkedFuture(), lane: this.#own, target, leased, send, signal: options.signal ?? null });
+  }
+
+  #checkOpen(fn: unknown, caller: string): void {
     checkCallable(fn, caller);
     if (this.#broken !== null) throw this.#broken;
     if (this.#shutdown) throw new Error(SHUTDOWN_MESSAGE);
-    const call = fn as (...args: unknown[]) => unknown;
-    const target = this.#target(call, args, caller);
-    const future = new LinkedFuture<unknown>();
-    const item: Queued = { future, onAbort: null, target, options, fn: call, args };
-    if (this.#inFlight.size < this.maxWorkers && this.#queue.size === 0) {
-      this.#forward(item);
-    } else {
-      future[kOnCancel] = this.#noticeCancel;
-      if (options.signal) {
-        // While it waits here, an abort cancels it; once forwarded, its pool watches the signal.
-        item.onAbort = () => future.cancel();
-        options.signal.addEventListener("abort", item.onAbort, { once: true });
-      }
-      this.#queue.push(item);
-    }
-    return future;
   }
 
-  /** The executor that runs `fn(...args)`; refuses what the flavor refuses. */
-  #target(fn: Function, args: unknown[], caller: string): Executor {
-    if (this.#fixed !== null) return this.#fixed;
+  /**
+   * Where `fn(...args)` runs; refuses (TypeError, synchronously) what the
+   * flavor refuses, publishes per-task decisions.
+   */
+  #route(fn: Function, args: unknown[], caller: string): { target: Executor; leased: Backend | null } {
+    if (this.#fixed !== null) return { target: this.#fixed, leased: null };
     const flavor = this.#flavor;
     if (flavor === "interpreters" || flavor === "processes") {
-      const transport = flavor === "processes" ? "process" : "thread";
-      if (this.#backend !== "event-loop") return this.#pool(this.#backend as Backend);
-      // Denied by the permission model: still transferable-only, as natively.
-      toCallSpec(fn, caller);
-      checkArguments(args, caller, transport);
-      return this.#loop();
+      if (this.#init.closures === "event-loop") {
+        if (this.#staysOnLoop(fn, args)) return { target: this.#loop(), leased: null };
+      } else {
+        // Checked here, so a refused call throws whether it is forwarded now or queued.
+        toCallSpec(fn, caller);
+        checkArguments(args, caller, flavor === "processes" ? "process" : "thread");
+        if (this.#backend === "event-loop") return { target: this.#loop(), leased: null };
+      }
+      const backend = this.#backend as Backend;
+      return { target: this.#pool(backend), leased: backend };
     }
-    if (flavor === "none") return this.#loop();
+    if (flavor === "none") return { target: this.#loop(), leased: null };
     const route = this.#backend === "event-loop"
       ? routeThreadTask(this.#init.surface, this.#init.config.threadMode, fn, args, this.#caps)
       : this.#routeAuto(fn, args);
     if (route.downgrade !== null) this.#downgrade(route.downgrade);
-    if (route.backend !== this.#backend || route.downgrade !== null) this.#publishTask(route);
-    return route.backend === "event-loop" ? this.#loop() : this.#pool(route.backend);
+    // A task submitted under an ExecutionContext component is shown with it (SPEC §7).
+    const component = ExecutionContext.current()?.component ?? null;
+    const labelled = component !== null && component !== this.decision.component;
+    if (route.backend !== this.#backend || route.downgrade !== null || labelled) this.#publishTask(route);
+    if (route.backend === "event-loop") return { target: this.#loop(), leased: null };
+    return { target: this.#pool(route.backend), leased: route.backend };
   }
 
-  /** An `auto` executor the rules sent to workers: closures still run, on the event loop. */
+  /**
+   * `closures: "event-loop"` (toThread, toProcess): whether this call runs on
+   * the event loop — the executor has no workers, or the call cannot be
+   * transferred (reported as a downgrade; throws under `UNIRUN_WARNINGS=error`).
+   */
+  #staysOnLoop(fn: Function, args: unknown[]): boolean {
+    if (this.#backend === "event-loop") return true;
+    const route = this.#routeAuto(fn, args);
+    if (route.downgrade === null) return false;
+    this.#downgrade(route.downgrade);
+    this.#publishTask(route);
+    return true;
+  }
+
+  /** An `auto`/`threads` executor the rules sent to workers: closures still run, on the event loop. */
   #routeAuto(fn: Function, args: unknown[]): TaskRoute {
     const backend = this.#backend as Backend;
     const problem = notTransferable(fn, args, backend === "child-processes" ? "process" : "thread");
@@ -268,38 +293,35 @@ export class ManagedExecutor extends Executor {
     };
   }
 
-  #forward(item: Queued): void {
-    const { future, target, options, fn, args } = item;
-    if (item.onAbort !== null) options.signal?.removeEventListener("abort", item.onAbort);
-    let inner: Future<unknown>;
+  /**
+   * `call.send`, once more on a fresh pool when the shared pool it was given
+   * turns out broken before this executor ever used it (it broke while idle):
+   * a broken pool breaks its users, and is replaced for new ones.
+   */
+  #send(call: Call): Future<unknown> {
+    const held = call.leased === null ? undefined : this.#leases.get(call.leased);
     try {
-      inner = target.submitWith(options, fn, ...args);
+      const inner = call.send(call.target);
+      if (held !== undefined) held.used = true;
+      return inner;
     } catch (error) {
-      if (error instanceof BrokenExecutor) this.#breakWith(error);
-      future.fail(error);
-      return;
-    }
-    this.#inFlight.add(future);
-    future.link(inner, this.#settled);
-  }
-
-  #pump(): void {
-    while (this.#inFlight.size < this.maxWorkers) {
-      const item = this.#queue.shift();
-      if (item === undefined) break;
-      if (item.future.done()) continue;
-      item.future[kOnCancel] = null;
-      if (this.#broken !== null) item.future.fail(this.#broken);
-      else this.#forward(item);
-    }
-    if (this.#inFlight.size === 0 && this.#queue.size === 0) {
-      for (const resolve of this.#idle.splice(0)) resolve();
+      if (!(error instanceof BrokenExecutor) || held === undefined || held.used) throw error;
+      held.lease.markBroken();
+      void held.lease.release().catch(() => undefined);
+      this.#leases.delete(call.leased!);
+      call.target = this.#pool(call.leased!);
+      const inner = call.send(call.target);
+      this.#leases.get(call.leased!)!.used = true;
+      return inner;
     }
   }
 
   #loop(): ThreadPoolExecutor {
-    // Slots on the calling thread's event loop: per executor, nothing to share.
-    return (this.#eventLoop ??= new ThreadPoolExecutor({ maxWorkers: this.maxWorkers }));
+    // Slots on the calling thread's event loop: per executor, nothing to
+    // share. The lanes limit what is in flight; the room above maxWorkers is
+    // for maps sized by the XCS rule.
+    const size = this.#sizesMaps ? this.maxWorkers + IO_MAP_LIMIT : this.maxWorkers;
+    return (this.#eventLoop ??= new ThreadPoolExecutor({ maxWorkers: size }));
   }
 
   #pool(backend: Backend): Executor {
@@ -311,55 +333,41 @@ export class ManagedExecutor extends Executor {
       const size = backend === this.#backend
         ? this.maxWorkers
         : sizeFor(backend, flavorOf(backend), null, this.#init.config, this.#caps);
-      held = lease(backend, size, this.#init.shape);
+      held = { lease: lease(backend, size, this.#init.shape), used: false };
       this.#leases.set(backend, held);
     }
-    return held.executor;
+    return held.lease.executor;
   }
 
   #breakWith(error: BrokenExecutor): void {
     if (this.#broken !== null) return;
     this.#broken = error;
-    for (const held of this.#leases.values()) held.markBroken();
-    for (let item = this.#queue.shift(); item !== undefined; item = this.#queue.shift()) {
-      item.future[kOnCancel] = null;
-      item.future.fail(error);
-    }
-  }
-
-  #cancelPending(): void {
-    for (let item = this.#queue.shift(); item !== undefined; item = this.#queue.shift()) {
-      item.future[kOnCancel] = null;
-      if (item.future.cancel()) item.future.setRunningOrNotifyCancel();
-    }
-    for (const future of [...this.#inFlight]) future.cancel();
-    this.#pump();
-  }
-
-  #whenIdle(): Promise<void> {
-    if (this.#inFlight.size === 0 && this.#queue.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    for (const held of this.#leases.values()) held.lease.markBroken();
+    this.#lanes.failWaiting(error);
   }
 
   async #release(): Promise<void> {
     const leases = [...this.#leases.values()];
     this.#leases.clear();
     const own = [this.#eventLoop, this.#owned].filter((e): e is Executor => e !== null);
-    await Promise.all([...leases.map((held) => held.release()), ...own.map((e) => e.shutdown({ wait: true }))]);
+    await Promise.all([...leases.map((held) => held.lease.release()), ...own.map((e) => e.shutdown({ wait: true }))]);
     if (this.#owned !== null) untrack(this.#owned);
   }
 
   async #stopNow(how: "terminateWorkers" | "killWorkers"): Promise<void> {
     this.#shutdown = true;
-    this.#cancelPending();
+    this.#lanes.cancelPending();
     const own = this.#owned as (Executor & Partial<Record<typeof how, () => Promise<void>>>) | null;
     const stops: Promise<void>[] = [];
     if (own !== null && typeof own[how] === "function") stops.push(own[how]!());
     for (const held of this.#leases.values()) {
-      if (!held.shared()) stops.push((held.executor as unknown as Record<typeof how, () => Promise<void>>)[how]());
+      if (held.lease.shared()) continue;
+      // Out of the table first, so no new holder gets the pool being stopped.
+      held.lease.markBroken();
+      stops.push((held.lease.executor as unknown as Record<typeof how, () => Promise<void>>)[how]());
     }
     const error = this.#brokenError(`${how}() stopped the pool`);
-    for (const future of [...this.#inFlight]) future.fail(error);
+    for (const future of [...this.#lanes.inFlight]) future.fail(error);
     await Promise.all(stops);
     await this.#release();
   }
@@ -392,30 +400,3 @@ export class ManagedExecutor extends Executor {
 }
 
 const NO_OPTIONS: SubmitOptions = Object.freeze({});
-
-function failure(future: Future<unknown>): unknown {
-  const outcome = future[kOutcome]();
-  return outcome?.failed ? outcome.value : undefined;
-}
-
-/** The backend a caller's executor runs on, for its decision (`inline` for one unirun does not know). */
-function backendOfExecutor(executor: Executor): DecisionBackend {
-  if (executor instanceof ManagedExecutor) return executor.decision.resolved;
-  if (executor instanceof InterpreterPoolExecutor) return "worker-threads";
-  if (executor instanceof ProcessPoolExecutor) return "child-processes";
-  if (executor instanceof ThreadPoolExecutor) return "event-loop";
-  return "inline";
-}
-
-/** The Broken* class natives of this backend raise. */
-function brokenClass(backend: DecisionBackend): new (message: string) => BrokenExecutor {
-  if (backend === "worker-threads") return BrokenInterpreterPool;
-  if (backend === "child-processes") return BrokenProcessPool;
-  if (backend === "event-loop") return BrokenThreadPool;
-  return BrokenExecutor;
-}
-
-function sizeOfExecutor(executor: Executor): number {
-  const size = (executor as { maxWorkers?: unknown }).maxWorkers;
-  return typeof size === "number" && size > 0 ? size : Number.MAX_SAFE_INTEGER;
-}

@@ -80,7 +80,9 @@ export function routeThreadTask(
   if (mode === "gil") {
     return cpu ? fallback("UNIRUN_THREAD_MODE=gil keeps CPU-bound tasks on the event loop") : stay("thread-mode", "gil");
   }
-  if (mode === "auto" && !cpu) return stay("thread-mode", "auto");
+  if (mode === "auto" && !cpu) {
+    return ExecutionContext.current()?.ioHeavy === true ? stay("hint", "ioHeavy: true") : stay("thread-mode", "auto");
+  }
   if (!caps.workerThreadsAllowed) {
     return fallback("Node's permission model denies worker threads (run node with --allow-worker to allow them)");
   }

@@ -9,7 +9,9 @@
  * A Run is an Executor whose `decision` is made at construction. Its pools
  * are released when the scope ends — also when the body throws — while an
  * `executor` handed in is used and never shut down. Scopes nested through
- * `Run.scope` reuse the parent when flavor and overrides match.
+ * `Run.scope` reuse the parent when flavor and overrides (`maxWorkers`,
+ * `config`, `executor`) match; the nested call's `name` and `trace` are then
+ * the parent's. A Run is entered once: make a new Run per scope.
  */
 import { checkMaxWorkers } from "../executors/options.js";
 import { Executor } from "../futures/executor.js";
@@ -29,7 +31,10 @@ export interface RunOptions {
    * ThreadPoolExecutor, no automation).
    */
   flavor?: Flavor;
-  /** Tasks of this Run in flight at most; always wins over automatic sizing. */
+  /**
+   * Tasks of this Run in flight at most; always wins over automatic sizing
+   * (and turns off `map`'s XCS sizing).
+   */
   maxWorkers?: number | null;
   /** Shown in decisions. */
   name?: string | null;
@@ -91,12 +96,14 @@ export class Run extends ManagedExecutor {
     if (typeof body !== "function") {
       return Promise.reject(new TypeError(`Run.scope(options, body): body must be a function; got ${describe(body)}`));
     }
-    const parent = scopes.getStore();
-    if (parent instanceof Run && parent.#matches(options)) {
-      return Promise.resolve().then(() => body(parent)) as Promise<Awaited<R>>;
-    }
     let run: Run;
     try {
+      options = options === undefined ? {} : options;
+      checkRunOptions(options);
+      const parent = scopes.getStore();
+      if (parent instanceof Run && !parent.isShutdown && parent.#matches(options)) {
+        return Promise.resolve().then(() => body(parent)) as Promise<Awaited<R>>;
+      }
       run = new Run(options);
     } catch (error) {
       return Promise.reject(error);
@@ -111,8 +118,12 @@ export class Run extends ManagedExecutor {
    * @throws Error when this Run was already entered or shut down: make a new Run per scope.
    */
   scope<R>(body: (executor: Run) => R | Promise<R>): Promise<Awaited<R>> {
-    if (this.#entered) {
-      return Promise.reject(new Error("Run: this Run was already entered; create a new Run for each scope"));
+    if (typeof body !== "function") {
+      return Promise.reject(new TypeError(`Run.scope(body): body must be a function; got ${describe(body)}`));
+    }
+    if (this.#entered || this.isShutdown) {
+      const why = this.#entered ? "was already entered" : "was shut down";
+      return Promise.reject(new Error(`Run: this Run ${why}; create a new Run for each scope`));
     }
     this.#entered = true;
     return scopes.run(this, async (): Promise<Awaited<R>> => {
@@ -151,7 +162,8 @@ function checkRunOptions(options: RunOptions): void {
       throw new TypeError(`Run(options): unknown option "${key}"; accepted options are ${OPTION_KEYS.join(", ")}`);
     }
   }
-  const { flavor, name, config, trace, executor } = options;
+  const { flavor, name, config, trace, executor, maxWorkers } = options;
+  if (maxWorkers !== undefined && maxWorkers !== null) checkMaxWorkers("Run", maxWorkers, 1);
   if (flavor !== undefined && !FLAVORS.includes(flavor)) {
     throw new RangeError(`Run(flavor): unknown flavor ${JSON.stringify(flavor)}; accepted flavors are ${FLAVORS.join(", ")}`);
   }

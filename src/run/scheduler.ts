@@ -8,7 +8,7 @@ import type { Future } from "../futures/future.js";
 import type { MapResults } from "../futures/map.js";
 import { resetCapabilities } from "./capabilities.js";
 import { RuntimeConfig } from "./config.js";
-import { scopes } from "./context.js";
+import { outsideContexts, scopes } from "./context.js";
 import { resetDecisions } from "./decisions.js";
 import { ManagedExecutor } from "./managed.js";
 import { teardownPools } from "./pools.js";
@@ -16,6 +16,9 @@ import { resetDowngrades } from "./warnings.js";
 
 let config: RuntimeConfig | null = null;
 let fallback: ManagedExecutor | null = null;
+// Process-wide executors made elsewhere (managed toThread/toProcess): each hook
+// hands its executors over to reset() and forgets them.
+const resetHooks = new Set<() => ManagedExecutor[]>();
 
 /** The configuration managed mode runs on: `RuntimeConfig.fromEnv()`, read once until {@link reset}. */
 export function currentConfig(): RuntimeConfig {
@@ -31,7 +34,9 @@ export function currentConfig(): RuntimeConfig {
 export function defaultExecutor(): ManagedExecutor {
   const scoped = scopes.getStore();
   if (scoped instanceof ManagedExecutor) return scoped;
-  fallback ??= new ManagedExecutor({
+  // Decided once, outside the caller's ExecutionContext: the context is read
+  // per task (routing, decisions), never baked into the process-wide executor.
+  fallback ??= outsideContexts(() => new ManagedExecutor({
     surface: "submit",
     flavor: null,
     implied: false,
@@ -42,7 +47,7 @@ export function defaultExecutor(): ManagedExecutor {
     dedicated: null,
     shape: {},
     trace: null,
-  });
+  }));
   return fallback;
 }
 
@@ -66,12 +71,20 @@ export function map<R>(fn: (...args: any[]) => R, ...iterablesAndOptions: [...An
  * on next use.
  */
 export async function reset(): Promise<void> {
-  const previous = fallback;
+  const previous = [fallback, ...[...resetHooks].flatMap((drop) => drop())];
   fallback = null;
   config = null;
   resetCapabilities();
   resetDecisions();
   resetDowngrades();
   await teardownPools();
-  if (previous !== null) await previous.shutdown({ wait: false, cancelFutures: true });
+  await Promise.all(previous.map((executor) => executor?.shutdown({ wait: false, cancelFutures: true })));
+}
+
+/**
+ * Have {@link reset} shut down the process-wide executors `drop` hands over
+ * (it must forget them, so the next use makes new ones on the new config).
+ */
+export function onReset(drop: () => ManagedExecutor[]): void {
+  resetHooks.add(drop);
 }

@@ -17,6 +17,10 @@ export type Transport = "thread" | "process";
 
 /** Nesting deeper than this is not walked (the send's safety net decides). */
 const MAX_DEPTH = 64;
+/** On the error path the walk goes deeper, to name the culprit (not so deep that it overflows the stack). */
+const MAX_DEPTH_ON_ERROR = 1_000;
+/** Paths longer than this many steps are shortened in messages. */
+const MAX_PATH_STEPS = 12;
 /** Values visited per `checkArguments` call before the walk stops and trusts the rest. */
 const MAX_NODES = 10_000;
 
@@ -37,7 +41,17 @@ interface Problem {
 interface Walk {
   transport: Transport;
   nodes: number;
+  maxDepth: number;
   seen: Set<object> | undefined;
+  /** Set when the walk stopped at its bound, leaving values unvisited. */
+  cut: boolean;
+}
+
+/** Why a value cannot cross: the accessors down to the culprit (`.a[3]`), what it is, and why. */
+export interface CloneProblem {
+  path: string;
+  what: string;
+  reason: string;
 }
 
 /**
@@ -55,7 +69,7 @@ interface Walk {
  *   — the position is 1-based, the `args[...]` index 0-based.
  */
 export function checkArguments(args: readonly unknown[], caller: string, transport: Transport): void {
-  const walk: Walk = { transport, nodes: MAX_NODES, seen: undefined };
+  const walk: Walk = { transport, nodes: MAX_NODES, maxDepth: MAX_DEPTH, seen: undefined, cut: false };
   for (let i = 0; i < args.length; i++) {
     const problem = findProblem(args[i], walk, 0);
     if (problem) throw positionalError(caller, i, transport, problem);
@@ -77,21 +91,60 @@ export function cloneFailureMessage(
   transport: Transport = inferTransport(error),
 ): TypeError {
   for (let i = 0; i < args.length; i++) {
-    const failure = serializeFailure(args[i], transport);
+    const failure = sendFailure(args[i], transport);
     if (failure === undefined) continue;
-    // Unbounded this time: we are already on the error path, and the walk names the exact spot.
-    const walk: Walk = { transport, nodes: Infinity, seen: undefined };
-    const problem = findProblem(args[i], walk, 0) ?? {
-      what: kindOf(args[i]),
-      reason: firstLine(failure),
-      path: [],
-    };
-    return positionalError(caller, i, transport, problem, error);
+    return positionalError(caller, i, transport, pinpoint(args[i], failure, transport), error);
   }
   return new TypeError(
     `${caller}: the call could not be sent to ${DESTINATION[transport]}: ${firstLine(error)}`,
     { cause: error },
   );
+}
+
+/**
+ * Whether the serializer refuses one of `args` (unbounded: for the error path
+ * only, to tell the calls that sank a refused message from their neighbours).
+ */
+export function refusesArguments(args: readonly unknown[], transport: Transport): boolean {
+  return args.some((arg) => sendFailure(arg, transport) !== undefined);
+}
+
+/**
+ * The bounded walk of `checkArguments` over one value (a task's result, say).
+ * `complete` is false when the walk stopped at its bound: what lies beyond is
+ * unchecked, and only the real serializer can tell (see `sendProblem`).
+ */
+export function inspectValue(value: unknown, transport: Transport): { problem: CloneProblem | null; complete: boolean } {
+  const walk: Walk = { transport, nodes: MAX_NODES, maxDepth: MAX_DEPTH, seen: undefined, cut: false };
+  const found = findProblem(value, walk, 0);
+  return { problem: found && flatten(found), complete: !walk.cut };
+}
+
+/**
+ * Ask the real serializer about `value` (a full copy: for values the bounded
+ * walk could not finish, or on the error path), and pinpoint the culprit.
+ */
+export function sendProblem(value: unknown, transport: Transport): CloneProblem | null {
+  const failure = sendFailure(value, transport);
+  return failure === undefined ? null : flatten(pinpoint(value, failure, transport));
+}
+
+/** Where inside `value` the serializer's `failure` comes from, by a walk without the node bound. */
+function pinpoint(value: unknown, failure: unknown, transport: Transport): Problem {
+  // Unbounded this time: we are already on the error path, and the walk names the exact spot.
+  const walk: Walk = { transport, nodes: Infinity, maxDepth: MAX_DEPTH_ON_ERROR, seen: undefined, cut: false };
+  return findProblem(value, walk, 0) ?? { what: kindOf(value), reason: firstLine(failure), path: [] };
+}
+
+function flatten(found: Problem): CloneProblem {
+  return { path: pathText(found.path), what: found.what, reason: found.reason };
+}
+
+/** `.a.b[3]`, with the middle of a very long path left out. */
+function pathText(steps: string[]): string {
+  if (steps.length <= MAX_PATH_STEPS) return steps.join("");
+  const half = MAX_PATH_STEPS / 2;
+  return `${steps.slice(0, half).join("")}…(${steps.length - 2 * half} more)…${steps.slice(-half).join("")}`;
 }
 
 function positionalError(
@@ -101,7 +154,7 @@ function positionalError(
   problem: Problem,
   cause?: unknown,
 ): TypeError {
-  const where = `args[${index}]${problem.path.join("")}`;
+  const where = `args[${index}]${pathText(problem.path)}`;
   const message = `${caller}: argument ${index + 1} (${where}: ${problem.what}) cannot be sent to ${DESTINATION[transport]}: ${problem.reason}`;
   return cause === undefined ? new TypeError(message) : new TypeError(message, { cause });
 }
@@ -113,7 +166,11 @@ function findProblem(value: unknown, walk: Walk, depth: number): Problem | null 
     case "symbol":
       return problem("a symbol", "symbols are unique to the realm that made them; send a string instead");
     case "object":
-      if (value === null || depth > MAX_DEPTH || walk.nodes <= 0) return null;
+      if (value === null) return null;
+      if (depth > walk.maxDepth || walk.nodes <= 0) {
+        walk.cut = true;
+        return null;
+      }
       walk.seen ??= new Set();
       // Cycles and shared references are fine for both serializers; visit each object once.
       if (walk.seen.has(value)) return null;
@@ -176,13 +233,13 @@ function unknownObjectProblem(value: object, transport: Transport): Problem | nu
   const failure = serializeFailure(value, transport);
   if (failure === undefined) return null;
   // "needs transfer": a FileHandle or port can reach a thread through the transfer list, which postMessage checks.
-  if (transport === "thread" && failure instanceof TypeError && /transferList/.test(failure.message)) return null;
+  if (transport === "thread" && needsTransfer(failure)) return null;
   return problem(kindOf(value), firstLine(failure));
 }
 
 function propertiesProblem(value: object, walk: Walk, depth: number): Problem | null {
   for (const key of Object.keys(value)) {
-    if (--walk.nodes < 0) return null;
+    if (--walk.nodes < 0) return stop(walk);
     let item: unknown;
     try {
       item = (value as Record<string, unknown>)[key];
@@ -199,7 +256,7 @@ function propertiesProblem(value: object, walk: Walk, depth: number): Problem | 
 function elementsProblem(value: unknown[], walk: Walk, depth: number): Problem | null {
   // Indices only: listing a million keys to find a rare extra property would cost more than the check saves.
   for (let i = 0; i < value.length; i++) {
-    if (--walk.nodes < 0) return null;
+    if (--walk.nodes < 0) return stop(walk);
     const found = findProblem(value[i], walk, depth + 1);
     if (found) return withStep(found, `[${i}]`);
   }
@@ -209,7 +266,7 @@ function elementsProblem(value: unknown[], walk: Walk, depth: number): Problem |
 function mapProblem(value: Map<unknown, unknown>, walk: Walk, depth: number): Problem | null {
   let i = 0;
   for (const [key, item] of value) {
-    if ((walk.nodes -= 2) < 0) return null;
+    if ((walk.nodes -= 2) < 0) return stop(walk);
     const found = findProblem(key, walk, depth + 1) ?? findProblem(item, walk, depth + 1);
     if (found) return withStep(found, `[map entry ${i}]`);
     i++;
@@ -220,7 +277,7 @@ function mapProblem(value: Map<unknown, unknown>, walk: Walk, depth: number): Pr
 function setProblem(value: Set<unknown>, walk: Walk, depth: number): Problem | null {
   let i = 0;
   for (const item of value) {
-    if (--walk.nodes < 0) return null;
+    if (--walk.nodes < 0) return stop(walk);
     const found = findProblem(item, walk, depth + 1);
     if (found) return withStep(found, `[set entry ${i}]`);
     i++;
@@ -246,12 +303,32 @@ function serializeFailure(value: unknown, transport: Transport): unknown {
   }
 }
 
+/**
+ * `serializeFailure`, except that for a worker thread a value that only needs
+ * the transfer list (a MessagePort, a FileHandle) is no failure: the caller
+ * listed it, or postMessage says so itself.
+ */
+function sendFailure(value: unknown, transport: Transport): unknown {
+  const failure = serializeFailure(value, transport);
+  return transport === "thread" && needsTransfer(failure) ? undefined : failure;
+}
+
+function needsTransfer(failure: unknown): boolean {
+  return failure instanceof TypeError && /transferList/.test(failure.message);
+}
+
 /** postMessage throws DOMException DataCloneError (or a TypeError about transferList); v8.serialize a plain Error. */
 function inferTransport(error: unknown): Transport {
   if (error instanceof DOMException || (error instanceof TypeError && /transferList/.test(error.message))) {
     return "thread";
   }
   return "process";
+}
+
+/** The walk ran out of nodes: leave the rest to the serializer. */
+function stop(walk: Walk): null {
+  walk.cut = true;
+  return null;
 }
 
 function problem(what: string, reason: string): Problem {

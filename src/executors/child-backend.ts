@@ -1,0 +1,244 @@
+/**
+ * The child-process backend of ProcessPoolExecutor: one request at a time per
+ * child over its IPC channel (advanced serialization), children started on
+ * demand up to the pool's size, retired after `maxTasksPerChild` tasks, and
+ * each exit judged — expected (retired, aborted, stopped) or a death that
+ * breaks the pool, reported with its exit code or signal and stderr's tail.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
+import type { ChildMessage, ParentMessage } from "./child-entry.js";
+import { entryModule, withEntryFlags } from "./entry.js";
+import { SendRefused, type PoolBackend, type StopHow } from "./pool-backend.js";
+import { workerExecArgv } from "./transport/load-module.js";
+import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
+
+const STDERR_TAIL = 4096;
+// How long a dead child's stderr may take to deliver its last bytes (a grandchild can hold it open forever).
+const STDERR_GRACE_MS = 100;
+
+/** A child that died: its exit code or signal, and the end of what it wrote to stderr. */
+export class ChildExitError extends Error {
+  constructor(
+    readonly pid: number | undefined,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderr: string,
+  ) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    const tail = stderr.trim() ? `; the end of its stderr:\n${stderr.trimEnd()}` : "";
+    super(`child process ${pid ?? "?"} ${how}${tail}`);
+    this.name = "ChildExitError";
+  }
+}
+
+interface Job {
+  request: WorkerRequest;
+  signal: AbortSignal | undefined;
+  resolve: (reply: WorkerReply) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Child {
+  proc: ChildProcess;
+  ready: boolean;
+  job: Job | null;
+  tasks: number;
+  /** Leaving on purpose (retired, aborted, stopped): its exit breaks nothing. */
+  leaving: boolean;
+  stderr: string;
+}
+
+export interface Spawn {
+  config: WorkerConfig;
+  size: number;
+  maxTasksPerChild: number | null;
+  execArgv: readonly string[] | null;
+  env: Readonly<Record<string, string | undefined>> | null;
+  onFatal: (error: unknown) => void;
+}
+
+export class ChildProcessBackend implements PoolBackend {
+  readonly #spawn: Spawn;
+  readonly #children = new Set<Child>();
+  /** Retired after maxTasksPerChild tasks and on their way out: no longer counted, still awaited by destroy(). */
+  readonly #retiring = new Set<Child>();
+  readonly #idle: Child[] = [];
+  readonly #waiting: Job[] = [];
+  #seq = 0;
+  #stopping = false;
+  /** A child died: the pool is about to break, so no new child starts meanwhile. */
+  #doomed = false;
+
+  constructor(spawn: Spawn) {
+    this.#spawn = spawn;
+  }
+
+  run(request: WorkerRequest, options: { signal?: AbortSignal }): Promise<WorkerReply> {
+    return new Promise((resolve, reject) => {
+      const job: Job = { request, signal: options.signal, resolve, reject };
+      const room = this.#children.size < this.#spawn.size;
+      const child = this.#doomed ? null : (this.#idle.pop() ?? (room ? this.#start() : null));
+      if (child) this.#assign(child, job);
+      else this.#waiting.push(job);
+    });
+  }
+
+  async destroy(how: StopHow): Promise<void> {
+    this.#stopping = true;
+    for (const job of this.#waiting.splice(0)) job.reject(new Error("the process pool was stopped"));
+    const exits = [...this.#children, ...this.#retiring].map((child) => {
+      child.leaving = true;
+      // An awaited shutdown must keep the process alive until its children are gone.
+      this.#ref(child, true);
+      const exited = new Promise<void>((resolve) => {
+        if (child.proc.exitCode !== null || child.proc.signalCode !== null) resolve();
+        else child.proc.once("exit", () => resolve());
+      });
+      if (how !== "graceful") child.proc.kill(how === "kill" ? "SIGKILL" : "SIGTERM");
+      // A disconnected child is already leaving (retired): let it finish on its own.
+      else if (child.proc.connected) child.proc.disconnect();
+      return exited;
+    });
+    await Promise.all(exits);
+  }
+
+  #start(): Child {
+    const entry = entryModule("child");
+    const flags = this.#spawn.execArgv ?? workerExecArgv();
+    const proc = fork(entry.filename, [], {
+      serialization: "advanced",
+      execArgv: withEntryFlags(flags, entry),
+      env: this.#spawn.env ?? process.env,
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    });
+    const child: Child = { proc, ready: false, job: null, tasks: 0, leaving: false, stderr: "" };
+    this.#children.add(child);
+    proc.stderr!.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      child.stderr = (child.stderr + chunk.toString()).slice(-STDERR_TAIL);
+    });
+    proc.on("message", (message: ChildMessage) => this.#onMessage(child, message));
+    proc.on("exit", (code, signal) => this.#onExit(child, code, signal));
+    proc.on("error", (error) => this.#onSpawnError(child, error));
+    return child;
+  }
+
+  #assign(child: Child, job: Job): void {
+    child.job = job;
+    child.tasks++;
+    this.#ref(child, true);
+    if (job.signal) {
+      job.signal.addEventListener("abort", () => this.#abort(child, job), { once: true });
+    }
+    if (child.ready) this.#send(child, { type: "run", seq: ++this.#seq, request: job.request });
+  }
+
+  #send(child: Child, message: ParentMessage): void {
+    try {
+      child.proc.send(message);
+    } catch (error) {
+      // Arguments are checked before anything is sent, but only so far (the
+      // check is bounded): the serializer is the last net. What it refuses is
+      // the call's fault, not the child's — the pool core fails only those calls.
+      const job = child.job;
+      child.job = null;
+      job?.reject(message.type === "run" ? new SendRefused(error) : error);
+      this.#release(child);
+    }
+  }
+
+  #onMessage(child: Child, message: ChildMessage): void {
+    if (message.type === "ready") {
+      child.ready = true;
+      this.#send(child, { type: "init", config: this.#spawn.config });
+      if (child.job) this.#send(child, { type: "run", seq: ++this.#seq, request: child.job.request });
+      return;
+    }
+    const job = child.job;
+    child.job = null;
+    job?.resolve(message.reply);
+    this.#release(child);
+  }
+
+  /** A child is free again: retire it, hand it the next job, or let it idle. */
+  #release(child: Child): void {
+    const max = this.#spawn.maxTasksPerChild;
+    if (max !== null && child.tasks >= max) {
+      child.leaving = true;
+      this.#children.delete(child);
+      this.#retiring.add(child);
+      if (child.proc.connected) child.proc.disconnect();
+      const next = this.#waiting.shift();
+      if (next) this.#assign(this.#start(), next);
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next) {
+      this.#assign(child, next);
+      return;
+    }
+    this.#ref(child, false);
+    this.#idle.push(child);
+  }
+
+  #abort(child: Child, job: Job): void {
+    if (child.job !== job) return;
+    // Stop the task by stopping its child; the pool starts a new one when needed.
+    child.leaving = true;
+    child.job = null;
+    child.proc.kill("SIGKILL");
+    job.reject(job.signal!.reason);
+  }
+
+  #onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#children.delete(child);
+    this.#retiring.delete(child);
+    const at = this.#idle.indexOf(child);
+    if (at >= 0) this.#idle.splice(at, 1);
+    const job = child.job;
+    child.job = null;
+    const expected = child.leaving || this.#stopping;
+    if (!expected) this.#doomed = true;
+    // 'exit' can come before the last bytes of stderr, which often say why.
+    void stderrDrained(child.proc.stderr).then(() => {
+      const error = new ChildExitError(child.proc.pid, code, signal, child.stderr);
+      if (job) job.reject(error);
+      else if (!expected) this.#spawn.onFatal(error);
+    });
+    const next = this.#stopping || this.#doomed ? undefined : this.#waiting.shift();
+    if (next) this.#assign(this.#start(), next);
+  }
+
+  #onSpawnError(child: Child, error: Error): void {
+    // fork() failed (permission model, EAGAIN, ...): there is no child to wait for.
+    if (child.proc.pid !== undefined && child.proc.exitCode === null) return;
+    this.#children.delete(child);
+    const job = child.job;
+    child.job = null;
+    if (job) job.reject(error);
+    else this.#spawn.onFatal(error);
+  }
+
+  /** Busy children keep the parent alive; idle ones never do. */
+  #ref(child: Child, on: boolean): void {
+    const handles = [child.proc, child.proc.channel, child.proc.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+    for (const handle of handles) (on ? handle?.ref : handle?.unref)?.call(handle);
+  }
+}
+
+/** Resolves once `stderr` has ended, or after STDERR_GRACE_MS. */
+function stderrDrained(stderr: Readable | null): Promise<void> {
+  if (stderr === null || stderr.readableEnded || stderr.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stderr.off("end", done);
+      stderr.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, STDERR_GRACE_MS);
+    stderr.once("end", done);
+    stderr.once("close", done);
+  });
+}

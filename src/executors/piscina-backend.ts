@@ -1,0 +1,124 @@
+/**
+ * The worker-thread backend: a piscina pool, and what piscina does not tell
+ * on its own — a send its serializer refused (not a crash), and a worker that
+ * exits while idle (piscina replaces it silently; SPEC §2 says the pool breaks).
+ */
+import { createRequire } from "node:module";
+import type { ResourceLimits, TransferListItem, Worker } from "node:worker_threads";
+import type { Piscina as PiscinaType } from "piscina";
+import { entryModule, withEntryFlags } from "./entry.js";
+import { SendRefused, type PoolBackend, type StopHow } from "./pool-backend.js";
+import { workerExecArgv } from "./transport/load-module.js";
+import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
+
+const requireHere = createRequire(import.meta.url);
+
+/** A worker thread that exited on its own while it ran no task. */
+export class WorkerExitError extends Error {
+  constructor(
+    readonly threadId: number,
+    readonly exitCode: number,
+  ) {
+    super(`worker thread ${threadId} exited with code ${exitCode} while idle`);
+    this.name = "WorkerExitError";
+  }
+}
+
+// What postMessage throws when it refuses a message: nothing was sent.
+const REFUSED_CODES = new Set(["ERR_INVALID_TRANSFER_OBJECT", "ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST"]);
+
+export interface PiscinaOptions {
+  config: WorkerConfig;
+  size: number;
+  resourceLimits: ResourceLimits | undefined;
+  onFatal: (error: unknown) => void;
+}
+
+export class PiscinaBackend implements PoolBackend {
+  readonly #pool: PiscinaType;
+  readonly #onFatal: (error: unknown) => void;
+  /** Workers whose exit this backend listens for. */
+  readonly #watched = new WeakSet<Worker>();
+  /** Thread ids piscina stopped while they still ran (an abort, an idle timeout, destroy): their exit is expected. */
+  readonly #leaving = new Set<number>();
+  /** Errors a worker itself raised: a task failing with one of them is a crash, whatever its class. */
+  readonly #crashes = new WeakSet<object>();
+  #destroyed: Promise<void> | null = null;
+
+  constructor({ config, size, resourceLimits, onFatal }: PiscinaOptions) {
+    // Loaded on first use: importing unirun must not load worker machinery.
+    const { Piscina } = requireHere("piscina") as typeof import("piscina");
+    const entry = entryModule("worker");
+    this.#onFatal = onFatal;
+    this.#pool = new Piscina({
+      filename: entry.filename,
+      minThreads: 0,
+      maxThreads: size,
+      // Idle workers stay warm but unreferenced, so they never keep the process alive.
+      idleTimeout: Infinity,
+      // 'sync' would block a worker's event loop between tasks (its timers would not fire).
+      atomics: "async",
+      workerData: config,
+      execArgv: withEntryFlags(workerExecArgv(), entry),
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
+    // piscina reports a worker that dies with no task in flight (failing to
+    // start, or an uncaught error while idle) only as an 'error' event, and
+    // keeps queued tasks waiting: for unirun that is a broken pool.
+    this.#pool.on("error", onFatal);
+    this.#pool.on("workerCreate", () => this.#watchThreads());
+    // Emitted as piscina removes a worker: alive still means piscina stops it;
+    // already exited (threadId -1) means it died, which #onExit judges.
+    this.#pool.on("workerDestroy", (worker: { id: number }) => {
+      if (worker.id !== -1) this.#leaving.add(worker.id);
+    });
+  }
+
+  run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply> {
+    const reply = this.#pool.run(request, options as Parameters<PiscinaType["run"]>[1]) as Promise<WorkerReply>;
+    // run() may have started a worker; watch it from its first moment, not only once it is ready.
+    this.#watchThreads();
+    return reply.catch((error: unknown) => {
+      throw this.#refused(error) ? new SendRefused(error) : error;
+    });
+  }
+
+  destroy(_how: StopHow): Promise<void> {
+    // A graceful stop is only asked for once the pool is idle, so all three are the same here.
+    return (this.#destroyed ??= this.#pool.destroy());
+  }
+
+  /** The live worker threads, for diagnostics and tests. */
+  get threads(): readonly Worker[] {
+    return this.#pool.threads;
+  }
+
+  /** Whether postMessage refused the request (piscina hands back its error as is), rather than a worker dying. */
+  #refused(error: unknown): boolean {
+    if (typeof error !== "object" || error === null || this.#crashes.has(error)) return false;
+    if (error instanceof DOMException) return error.name === "DataCloneError";
+    return REFUSED_CODES.has((error as { code?: unknown }).code as string);
+  }
+
+  #watchThreads(): void {
+    for (const worker of this.#pool.threads) {
+      if (this.#watched.has(worker)) continue;
+      this.#watched.add(worker);
+      const id = worker.threadId;
+      worker.on("error", (error: unknown) => {
+        if (typeof error === "object" && error !== null) this.#crashes.add(error);
+      });
+      worker.once("exit", (code: number) => this.#onExit(id, code));
+    }
+  }
+
+  #onExit(id: number, code: number): void {
+    if (this.#leaving.delete(id) || this.#destroyed) return;
+    // A worker that was running a task fails it, and that failure breaks the
+    // pool with its own, more precise cause (an uncaught error, out of
+    // memory): let it come first. An idle one leaves no other trace.
+    setImmediate(() => {
+      if (!this.#destroyed) this.#onFatal(new WorkerExitError(id, code));
+    });
+  }
+}

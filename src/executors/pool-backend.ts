@@ -1,0 +1,82 @@
+/**
+ * What the pool core asks of a backend (piscina's worker threads, or child
+ * processes), and the slot that holds the live one: started lazily, and
+ * remembered while it stops, so that every later stop waits for the same
+ * workers to be gone.
+ */
+import type { TransferListItem } from "node:worker_threads";
+import type { WorkerReply, WorkerRequest } from "./transport/runner.js";
+
+/** How a pool executor reaches its workers. */
+export interface PoolBackend {
+  /**
+   * Send a request to a free worker. Resolves with the reply; rejects with
+   * {@link SendRefused} when the serializer refused the request (the worker is
+   * fine), and with anything else when the worker died (or was stopped
+   * because `signal` aborted).
+   */
+  run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply>;
+  /**
+   * Stop every worker: `graceful` once idle, `terminate`/`kill` at once.
+   * Resolves once they have all exited. May be called again, to escalate.
+   */
+  destroy(how: StopHow): Promise<void>;
+}
+
+export type StopHow = "graceful" | "terminate" | "kill";
+
+/**
+ * A request that never left: its serializer refused it (a `DataCloneError`,
+ * an invalid transfer list, a value `v8.serialize` rejects). Only the calls in
+ * it fail; this is not a crash.
+ */
+export class SendRefused extends Error {
+  constructor(readonly error: unknown) {
+    super("the serializer refused the request", { cause: error });
+    this.name = "SendRefused";
+  }
+}
+
+/** The live backend (started on first use) and the stop of the previous one. */
+export class BackendSlot {
+  readonly #create: () => PoolBackend;
+  #live: PoolBackend | null = null;
+  /** The backend being (or already) stopped, kept so that a later stop can escalate and wait. */
+  #stopped: PoolBackend | null = null;
+  #stopping: Promise<void> = Promise.resolve();
+
+  constructor(create: () => PoolBackend) {
+    this.#create = create;
+  }
+
+  /** The live backend, or null before the first call and once stopped. */
+  get live(): PoolBackend | null {
+    return this.#live;
+  }
+
+  /**
+   * The live backend, started now if need be.
+   * @throws whatever starting it threw (the permission model, a missing entry module).
+   */
+  get(): PoolBackend {
+    return (this.#live ??= this.#create());
+  }
+
+  /**
+   * Stop the backend. Resolves once every worker it ever had is gone — also
+   * when an earlier stop (a broken pool's) is still under way, which a
+   * graceful stop then simply waits for, and a forced one escalates.
+   */
+  stop(how: StopHow): Promise<void> {
+    if (this.#live !== null) {
+      this.#stopped = this.#live;
+      this.#live = null;
+    } else if (this.#stopped === null || how === "graceful") {
+      return this.#stopping;
+    }
+    const stopped = this.#stopped.destroy(how);
+    const before = this.#stopping;
+    this.#stopping = Promise.all([before, stopped]).then(() => undefined);
+    return this.#stopping;
+  }
+}

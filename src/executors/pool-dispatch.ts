@@ -1,0 +1,249 @@
+/**
+ * The traffic of a pool executor: a FIFO of calls, at most `maxWorkers`
+ * messages in flight, queued calls batched when every worker is busy, and
+ * each reply settling its own calls. Whether the pool breaks is the façade's
+ * decision (pool-executor.ts); the dispatcher reports what it saw.
+ */
+import type { TransferListItem } from "node:worker_threads";
+import { Fifo } from "../futures/fifo.js";
+import { Future, kOnCancel } from "../futures/future.js";
+import { BatchPolicy } from "./pool-batching.js";
+import { SendRefused, type PoolBackend } from "./pool-backend.js";
+import { SignalWatch } from "./signal-watch.js";
+import { cloneFailureMessage, refusesArguments, type Transport } from "./transport/arguments.js";
+import { deserializeError } from "./transport/errors.js";
+import type { WorkerReply, WorkerRequest } from "./transport/runner.js";
+import type { CallMessage, CallSpec } from "./transport/types.js";
+
+export interface PoolItem {
+  id: number;
+  future: Future<unknown>;
+  call: CallSpec;
+  args: unknown[];
+  /** How the call was made, for messages: `submit(fn, ...args)`. */
+  caller: string;
+  signal: AbortSignal | null;
+  transferList: TransferListItem[] | null;
+}
+
+/** A queued entry: one call, or a `map` chunk that must travel as one message. */
+export type Job = PoolItem | PoolItem[];
+
+/** What the dispatcher needs from its executor. */
+export interface DispatchHost {
+  readonly transport: Transport;
+  /** "worker thread" or "child process", for messages. */
+  readonly worker: string;
+  /** The live backend, started on first use; throws when no worker can start. */
+  backend(): PoolBackend;
+  /** A worker died, an initializer failed, or no worker could start. */
+  breakPool(message: string, cause: unknown): void;
+}
+
+export class Dispatcher {
+  readonly #host: DispatchHost;
+  readonly #maxWorkers: number;
+  readonly #batching: BatchPolicy;
+  readonly #queue = new Fifo<Job>();
+  readonly #running = new Set<PoolItem>();
+  // Pending: cancel. Running: cancel() is false, and the backend stops the worker (it has the signal).
+  readonly #signals = new SignalWatch<PoolItem>((item) => item.future.cancel());
+  #inFlight = 0;
+  #nextId = 0;
+  #halted = false;
+  #scheduled = false;
+  #idleWaiters: (() => void)[] = [];
+  readonly #noticeCancel = (future: Future<unknown>): void => {
+    future.setRunningOrNotifyCancel();
+  };
+  readonly #dispatchNow = (): void => this.#dispatch();
+
+  constructor(host: DispatchHost, maxWorkers: number, batching: boolean) {
+    this.#host = host;
+    this.#maxWorkers = maxWorkers;
+    this.#batching = new BatchPolicy(batching);
+  }
+
+  /** A new call, PENDING — or already cancelled (and noticed) when its signal has aborted. */
+  item(call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, transferList: TransferListItem[] | null): PoolItem {
+    const future = new Future<unknown>();
+    const item: PoolItem = { id: this.#nextId++, future, call, args, caller, signal, transferList };
+    if (signal?.aborted) {
+      future.cancel();
+      future.setRunningOrNotifyCancel();
+      return item;
+    }
+    if (signal) this.#signals.watch(signal, item);
+    future[kOnCancel] = this.#noticeCancel;
+    return item;
+  }
+
+  /** Queue a call or a chunk; it is sent on a later microtask, never inside `submit`. */
+  push(job: Job): void {
+    this.#queue.push(job);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#dispatchNow);
+  }
+
+  /** Send nothing more: the pool is broken or stopped. */
+  halt(): void {
+    this.#halted = true;
+  }
+
+  /** Empty the queue; the caller settles what it gets. */
+  takeQueued(): PoolItem[] {
+    return this.#queue.takeAll().flat();
+  }
+
+  /** Forget every running call; the caller settles what it gets (late replies are ignored). */
+  takeRunning(): PoolItem[] {
+    const items = [...this.#running];
+    this.#running.clear();
+    return items;
+  }
+
+  /** The call no longer needs its signal watched. */
+  release(item: PoolItem): void {
+    this.#signals.release(item.signal, item);
+  }
+
+  /** Resolves once no call is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #isIdle(): boolean {
+    return this.#running.size === 0 && this.#queue.size === 0;
+  }
+
+  /** Send queued calls while fewer than `maxWorkers` messages are in flight. */
+  #dispatch(): void {
+    this.#scheduled = false;
+    while (this.#queue.size > 0 && this.#inFlight < this.#maxWorkers && !this.#halted) {
+      const job = this.#queue.shift() as Job;
+      if (Array.isArray(job)) {
+        const items = job.filter((item) => this.#start(item));
+        if (items.length > 0) this.#send(items, job[0]!.signal);
+      } else if (!this.#start(job)) {
+        continue;
+      } else if (job.signal || job.transferList) {
+        this.#send([job], job.signal, job.transferList);
+      } else {
+        this.#send(this.#batchFrom(job), null);
+      }
+    }
+    this.checkIdle();
+  }
+
+  /** PENDING → RUNNING; false (and noticed) when it was cancelled. */
+  #start(item: PoolItem): boolean {
+    item.future[kOnCancel] = null;
+    if (item.future.state !== "PENDING") {
+      this.release(item);
+      return false;
+    }
+    item.future.setRunningOrNotifyCancel();
+    return true;
+  }
+
+  /** `first`, and the plain calls queued behind it that the batch policy lets share its message. */
+  #batchFrom(first: PoolItem): PoolItem[] {
+    const batch = [first];
+    const limit = this.#batching.limit(this.#queue.size + 1, this.#maxWorkers - this.#inFlight);
+    while (batch.length < limit) {
+      const next = this.#queue.peek();
+      if (next === undefined || Array.isArray(next) || next.signal || next.transferList) break;
+      this.#queue.shift();
+      if (this.#start(next)) batch.push(next);
+    }
+    return batch;
+  }
+
+  #send(items: PoolItem[], signal: AbortSignal | null, transferList: TransferListItem[] | null = null): void {
+    this.#inFlight++;
+    for (const item of items) this.#running.add(item);
+    let backend: PoolBackend;
+    try {
+      backend = this.#host.backend();
+    } catch (error) {
+      // No worker could be started (the permission model, a missing entry module).
+      this.#inFlight--;
+      this.#host.breakPool(`The pool could not start a ${this.#host.worker}`, error);
+      return;
+    }
+    const messages: CallMessage[] = items.map(({ id, call, args }) => ({ id, call, args }));
+    const request: WorkerRequest = messages.length === 1 ? { one: messages[0]! } : { batch: messages };
+    const options: { signal?: AbortSignal; transferList?: TransferListItem[] } = {};
+    if (signal) options.signal = signal;
+    if (transferList) options.transferList = transferList;
+    backend.run(request, options).then(
+      (reply) => this.#onReply(items, reply),
+      (error: unknown) => this.#onFailure(items, signal, error),
+    );
+  }
+
+  #onReply(items: PoolItem[], reply: WorkerReply): void {
+    this.#inFlight--;
+    if ("initFailed" in reply) {
+      this.#host.breakPool(
+        `A ${this.#host.worker} initializer failed, the pool is not usable anymore`,
+        deserializeError(reply.initFailed),
+      );
+      return;
+    }
+    this.#batching.record(reply.ms, items.length);
+    reply.outcomes.forEach((outcome, i) => {
+      if (outcome.ok) this.#settle(items[i]!, outcome.value, false);
+      else this.#settle(items[i]!, deserializeError(outcome.error), true);
+    });
+    this.#dispatch();
+  }
+
+  #onFailure(items: PoolItem[], signal: AbortSignal | null, error: unknown): void {
+    this.#inFlight--;
+    if (!this.#halted && signal?.aborted) {
+      // Stopped on purpose: its worker was replaced; only these calls fail.
+      for (const item of items) this.#settle(item, signal.reason, true);
+    } else if (!this.#halted && error instanceof SendRefused) {
+      this.#onRefused(items, signal, error.error);
+    } else {
+      const message = `A ${this.#host.worker} of the pool terminated abruptly while the future was running or pending`;
+      this.#host.breakPool(message, error);
+      return;
+    }
+    this.#dispatch();
+  }
+
+  /**
+   * The serializer refused the message — a value past the bounded argument
+   * check, or a bad transfer list. The calls whose arguments it refuses fail
+   * with the positional TypeError of SPEC §1.1 and the others go again; when
+   * no argument is to blame (the transfer list), every call in it fails.
+   */
+  #onRefused(items: PoolItem[], signal: AbortSignal | null, error: unknown): void {
+    const transport = this.#host.transport;
+    const culprits = items.filter((item) => refusesArguments(item.args, transport));
+    const failing = culprits.length > 0 ? culprits : items;
+    for (const item of failing) this.#settle(item, cloneFailureMessage(error, item.args, item.caller, transport), true);
+    const rest = items.filter((item) => !failing.includes(item));
+    if (rest.length > 0) this.#send(rest, signal);
+  }
+
+  /** A running call's outcome; ignored when it was settled already (failed by a break, aborted). */
+  #settle(item: PoolItem, value: unknown, failed: boolean): void {
+    if (!this.#running.delete(item)) return;
+    this.release(item);
+    if (item.future.done()) return;
+    if (failed) item.future.setException(value);
+    else item.future.setResult(value);
+  }
+}
