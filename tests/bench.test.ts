@@ -81,6 +81,9 @@ describe("a tiny run of every scenario through the command", () => {
     expect(report.durationSeconds).toBeGreaterThan(0);
     expect(report.machine).toMatchObject({ node: process.version, platform: process.platform, arch: process.arch });
     expect(report.machine.availableParallelism).toBeGreaterThan(0);
+    for (const load of [report.loadAverage.start, report.loadAverage.end]) {
+      expect(load.length === 3 && load.every((n) => Number.isFinite(n) && n >= 0)).toBe(true);
+    }
     expect(report.scenarios.map((s) => s.id)).toEqual(SCENARIO_IDS);
   });
 
@@ -96,7 +99,7 @@ describe("a tiny run of every scenario through the command", () => {
       expect(Object.values(s.size).every((n) => Number.isInteger(n) && n > 0), s.id).toBe(true);
       for (const c of s.contenders) {
         expect(c.samples, `${s.id} ${c.name}`).toHaveLength(s.samples);
-        const numbers = [c.median, c.spread.min, c.spread.max, c.spread.mad, c.spread.relative, ...c.samples];
+        const numbers = [c.median, c.spread.min, c.spread.max, c.spread.mad, c.spread.relative, c.cpuMs, ...c.samples];
         expect(numbers.every((n) => Number.isFinite(n) && n >= 0), `${s.id} ${c.name}`).toBe(true);
         expect(c.spread.min).toBeLessThanOrEqual(c.median);
         expect(c.spread.max).toBeGreaterThanOrEqual(c.median);

@@ -29,6 +29,7 @@ interface Report {
   ThreadPoolExecutor: Outcome;
   InterpreterPoolExecutor: Outcome;
   ProcessPoolExecutor: Outcome;
+  withInitializer: Outcome & { initialized?: number };
   native: { InterpreterPoolExecutor: string; ProcessPoolExecutor: string };
   warnings: { name: string; code: string; message: string }[];
 }
@@ -59,7 +60,7 @@ function probe(allow: string[], vars: Record<string, string> = {}): Promise<Repo
   const script = path.join(dir, PROBE.replace(/\.ts$/, ".js"));
   const args = [FLAG, "--allow-fs-read=*", ...allow, script];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: root, env, timeout: 50_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`probe failed: ${error.message}\n${stderr}`));
       else resolve(JSON.parse(stdout) as Report);
     });
@@ -73,7 +74,7 @@ const CLOSURE = /^TypeError: submit\(fn, \.\.\.args\): fn captures `offset`/;
 const onLoop = { threadId: 0, sameProcess: true };
 const ran = { sum: 5, selfContained: 42 };
 
-describe(`managed executors under ${FLAG} (a real child Node)`, () => {
+describe(`managed executors under ${FLAG} (a real child Node)`, { timeout: 60_000 }, () => {
   it("no workers, no children: everything falls back to the event loop, with a warning each, and still runs", async () => {
     const report = await probe([]);
     expect(report.permission).toEqual({ workers: false, children: false });
@@ -83,17 +84,28 @@ describe(`managed executors under ${FLAG} (a real child Node)`, () => {
       // Still the transferable-only semantics of the requested executor.
       expect(report[name].closure).toMatch(CLOSURE);
     }
+    // With an initializer: a dedicated pool of its own, on the event loop, the initializer run once.
+    expect(report.withInitializer).toMatchObject({ decision: { resolved: "event-loop" }, where: onLoop, initialized: 1 });
+    expect(report.withInitializer.closure).toMatch(CLOSURE);
     expect(report.native.ProcessPoolExecutor).toMatch(/^BrokenProcessPool: .*\[ERR_ACCESS_DENIED\]$/);
-    expect(report.warnings.map((w) => [w.name, w.code])).toEqual(Array(3).fill(["DowngradeWarning", "UNIRUN_DOWNGRADE"]));
+    expect(report.warnings.map((w) => [w.name, w.code])).toEqual(Array(5).fill(["DowngradeWarning", "UNIRUN_DOWNGRADE"]));
+    const denyBoth = down(
+      "ProcessPoolExecutor",
+      "Node's permission model denies child processes and worker threads " +
+        "(run node with --allow-child-process and --allow-worker to allow them)",
+      "child-processes",
+      "event-loop",
+    );
     expect(report.warnings.map((w) => w.message)).toEqual([
       down("ThreadPoolExecutor", DENY_WORKERS, "worker-threads", "event-loop"),
       down("InterpreterPoolExecutor", DENY_WORKERS, "worker-threads", "event-loop"),
+      denyBoth,
+      denyBoth, // the executor with an initializer warns for itself
       down(
         "ProcessPoolExecutor",
-        "Node's permission model denies child processes and worker threads " +
-          "(run node with --allow-child-process and --allow-worker to allow them)",
-        "child-processes",
-        "event-loop",
+        "initializer/initargs cannot be applied to a shared pool, so this executor gets a native pool of its own",
+        "a shared event-loop pool",
+        "a dedicated event-loop pool",
       ),
     ]);
   });
@@ -107,14 +119,19 @@ describe(`managed executors under ${FLAG} (a real child Node)`, () => {
     expect(report.ProcessPoolExecutor.closure).toMatch(/captures `offset`/);
     expect(report.InterpreterPoolExecutor).toMatchObject({ decision: { resolved: "worker-threads", reason: "default" }, ...ran });
     expect(report.ThreadPoolExecutor.where!.threadId).not.toBe(0); // nogil: to a worker
+    expect(report.withInitializer).toMatchObject({ decision: { resolved: "worker-threads" }, initialized: 1 });
+    expect(report.withInitializer.where!.threadId).not.toBe(0);
+    const denyChildren = down(
+      "ProcessPoolExecutor",
+      "Node's permission model denies child processes (run node with --allow-child-process to allow them)",
+      "child-processes",
+      "worker-threads",
+    );
     expect(report.warnings.map((w) => w.message)).toEqual([
       expect.stringMatching(/^ThreadPoolExecutor downgraded to native behaviour: a task that is not transferable/),
-      down(
-        "ProcessPoolExecutor",
-        "Node's permission model denies child processes (run node with --allow-child-process to allow them)",
-        "child-processes",
-        "worker-threads",
-      ),
+      denyChildren,
+      denyChildren,
+      expect.stringMatching(/^ProcessPoolExecutor downgraded to native behaviour: initializer\/initargs .*resolved=a dedicated worker-threads pool\)$/),
     ]);
   });
 
@@ -124,9 +141,11 @@ describe(`managed executors under ${FLAG} (a real child Node)`, () => {
     expect(report.ProcessPoolExecutor).toMatchObject({ decision: { resolved: "child-processes" }, ...ran });
     expect(report.ProcessPoolExecutor.where).toMatchObject({ sameProcess: false });
     expect(report.InterpreterPoolExecutor).toMatchObject({ decision: { resolved: "event-loop" }, where: onLoop, ...ran });
+    expect(report.withInitializer).toMatchObject({ decision: { resolved: "child-processes" }, initialized: 1 });
     expect(report.warnings.map((w) => w.message)).toEqual([
       down("ThreadPoolExecutor", DENY_WORKERS, "worker-threads", "event-loop"),
       down("InterpreterPoolExecutor", DENY_WORKERS, "worker-threads", "event-loop"),
+      expect.stringMatching(/^ProcessPoolExecutor downgraded to native behaviour: initializer\/initargs .*resolved=a dedicated child-processes pool\)$/),
     ]);
   });
 

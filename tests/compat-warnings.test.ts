@@ -138,6 +138,20 @@ describe("a forced or pinned mode that differs from what was requested", () => {
     ]);
   });
 
+  it("UNIRUN_FORCE_PROCESS moves a ThreadPoolExecutor's transferable tasks to child processes; closures stay", async () => {
+    await env({ UNIRUN_FORCE_PROCESS: "true" });
+    const ex = new ThreadPoolExecutor({ maxWorkers: 1 });
+    expect(ex.decision).toMatchObject({ resolved: "child-processes", reason: "force-env" });
+    expect((await ex.submit(ref("whoAmI"))).pid).not.toBe(process.pid);
+    const box = { n: 0 };
+    expect(await ex.submit(() => ++box.n)).toBe(1);
+    await ex.shutdown();
+    expect((await flushed()).map((w) => w.message)).toEqual([
+      message("ThreadPoolExecutor", "UNIRUN_FORCE_PROCESS forces processes over the requested threads", "event-loop", "child-processes"),
+      expect.stringMatching(/^ThreadPoolExecutor downgraded to native behaviour: a task that is not transferable .*\(requested=child-processes, resolved=event-loop\)$/),
+    ]);
+  });
+
   it("UNIRUN_FORCE_THREADS moves a ProcessPoolExecutor to the event loop", async () => {
     await env({ UNIRUN_FORCE_THREADS: "yes" });
     const ex = new ProcessPoolExecutor({ maxWorkers: 1 });

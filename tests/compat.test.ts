@@ -13,6 +13,7 @@ import * as nativeStatic from "../src/api/futures.js";
 import * as compatStatic from "../src/compat/futures.js";
 import * as compatIndexStatic from "../src/compat/index.js";
 import * as managedStatic from "../src/run/managed-executors.js";
+import type { Decision } from "../src/run/decisions.js";
 import { reset } from "../src/run/scheduler.js";
 
 const EXECUTORS = ["ThreadPoolExecutor", "InterpreterPoolExecutor", "ProcessPoolExecutor"] as const;
@@ -48,6 +49,10 @@ async function load(mode: string | undefined) {
 }
 
 type Loaded = Awaited<ReturnType<typeof load>>;
+/** Any of the three compat executor classes (their option types differ, so a union is not constructable). */
+type AnyCompatExecutor = new (options?: object) => InstanceType<typeof nativeStatic.ThreadPoolExecutor> & {
+  readonly decision?: Decision;
+};
 
 function expectPassthrough({ compat, index, native }: Pick<Loaded, "compat" | "index" | "native">): void {
   expect(Object.keys(compat).sort()).toEqual(Object.keys(native).sort());
@@ -147,8 +152,9 @@ describe("UNIRUN_COMPAT_MODE=managed (the default)", () => {
       ProcessPoolExecutor: "child-processes",
     } as const;
     for (const name of EXECUTORS) {
-      const sized = new compat[name]({ maxWorkers: 2 });
-      const auto = new compat[name]();
+      const Ctor = compat[name] as unknown as AnyCompatExecutor;
+      const sized = new Ctor({ maxWorkers: 2 });
+      const auto = new Ctor();
       expect(sized).toBeInstanceOf(native.Executor);
       expect(sized).toBeInstanceOf(compat[name]);
       expect(sized.decision).toMatchObject({
@@ -167,6 +173,24 @@ describe("UNIRUN_COMPAT_MODE=managed (the default)", () => {
       await Promise.all([sized.shutdown(), auto.shutdown()]);
     }
     const { poolStats } = await import("../src/run/pools.js");
+    expect(poolStats()).toEqual({ live: 0, shared: 0 });
+    await scheduler.reset();
+  });
+
+  it("executors of the same shape lease one shared pool from the scheduler, released by the last", async () => {
+    const { compat, scheduler } = await load("managed");
+    const { poolStats } = await import("../src/run/pools.js");
+    const tasks = new URL("./fixtures/compat-tasks.ts", import.meta.url);
+    const a = new compat.InterpreterPoolExecutor({ maxWorkers: 2 });
+    const b = new compat.InterpreterPoolExecutor({ maxWorkers: 2 });
+    const c = new compat.InterpreterPoolExecutor({ maxWorkers: 1 });
+    const whoAmI = compat.task(tasks, "whoAmI");
+    const [x, y, z] = await Promise.all([a.submit(whoAmI), b.submit(whoAmI), c.submit(whoAmI)]);
+    for (const where of [x, y, z]) expect(where.threadId).not.toBe(0);
+    expect(poolStats()).toEqual({ live: 2, shared: 2 }); // sizes 2 and 1
+    await a.shutdown();
+    expect(poolStats().shared).toBe(2); // b still holds the size-2 pool
+    await Promise.all([b.shutdown(), c.shutdown()]);
     expect(poolStats()).toEqual({ live: 0, shared: 0 });
     await scheduler.reset();
   });
@@ -193,7 +217,7 @@ describe("UNIRUN_COMPAT_MODE=managed (the default)", () => {
         throw new Error(`${name}(${JSON.stringify(options)}) did not throw`);
       };
       const expected = thrown(() => new native[name](options as never)) as Error;
-      const actual = thrown(() => new compat[name](options as never)) as Error;
+      const actual = thrown(() => new (compat[name] as unknown as AnyCompatExecutor)(options)) as Error;
       expect(actual.constructor).toBe(expected.constructor);
       expect(actual.message).toBe(expected.message);
     }

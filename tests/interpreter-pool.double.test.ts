@@ -9,7 +9,7 @@ import { describeDoubles } from "./double.workloads.js";
 
 describeDoubles("InterpreterPoolExecutor");
 
-describe("InterpreterPoolExecutor: what only a worker-thread pool does, native and managed alike", () => {
+describe("InterpreterPoolExecutor: what only a worker-thread pool does, native and managed alike", { timeout: 60_000 }, () => {
   it("runs every call off the calling thread", async () => {
     const out = await double(async ({ InterpreterPoolExecutor }) => {
       const ex = new InterpreterPoolExecutor({ maxWorkers: 2 });
@@ -44,7 +44,7 @@ describe("InterpreterPoolExecutor: what only a worker-thread pool does, native a
   it("an initializer that fails breaks the pool with BrokenInterpreterPool", async () => {
     const out = await double(async ({ InterpreterPoolExecutor }) => {
       const ex = new InterpreterPoolExecutor({ maxWorkers: 1, initializer: ref("fail"), initargs: ["Error"] });
-      const first = await ex.submit(ref("add"), 1, 1).then(() => "ran", (error: Error) => error.name);
+      const first = await ex.submit(ref("add"), 1, 1).then(() => "ran", (error: unknown) => (error as Error).name);
       await ex.shutdown();
       return first;
     });

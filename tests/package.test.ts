@@ -8,12 +8,35 @@ import { root, runNode } from "./run-node.js";
 
 const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
 const SUBPATHS = ["", "/futures", "/asyncio", "/compat", "/compat/futures", "/compat/asyncio", "/workloads"];
-const UNFINISHED = ["", "/asyncio", "/compat", "/compat/futures", "/compat/asyncio", "/workloads"];
 const FUTURES_NAMES = [
   "ALL_COMPLETED", "BrokenExecutor", "BrokenInterpreterPool", "BrokenProcessPool", "BrokenThreadPool",
   "CancelledError", "Executor", "FIRST_COMPLETED", "FIRST_EXCEPTION", "Future", "InterpreterPoolExecutor",
   "InvalidStateError", "ProcessPoolExecutor", "ThreadPoolExecutor", "TimeoutError", "asCompleted", "task", "wait",
 ];
+const ASYNCIO_NAMES = [
+  "BoundedSemaphore", "CancelledError", "Semaphore", "TaskGroup", "TimeoutError", "asCompleted", "gather",
+  "runInExecutor", "sleep", "timeout", "toProcess", "toThread", "waitFor", "wrapFuture",
+];
+// Every public name of each entry point, sorted as Object.keys().sort() gives them.
+const EXPORTS: Record<string, string[]> = {
+  "": [
+    "BorrowedExecutor", "DECISION_CHANNEL", "DOWNGRADE_CODE", "DispatchError", "DowngradeError", "DowngradeWarning",
+    "EXECUTOR_ALIASES", "ExecutionContext", "Run", "RuntimeConfig", "SequentialExecutor", "UnifiedDispatcher",
+    "capabilities", "formatDecision", "lastDecision", "map", "observeDecisions", "parallelMap", "reset",
+    "resolveExecutor", "submit",
+  ],
+  "/futures": FUTURES_NAMES,
+  "/asyncio": ASYNCIO_NAMES,
+  "/compat/futures": FUTURES_NAMES,
+  "/compat/asyncio": ASYNCIO_NAMES,
+  // compat/futures plus the asyncio names that do not clash (asCompleted is the futures one).
+  "/compat": [...new Set([...FUTURES_NAMES, ...ASYNCIO_NAMES])].sort(),
+  "/workloads": [
+    "countPrimes", "countPrimesTask", "hashChain", "hashChainTask", "mixedWorkload", "mixedWorkloadTask", "noop",
+    "noopBatch", "noopBatchTask", "noopTask", "simulateAsyncIo", "simulateAsyncIoTask", "simulateBlockingIo",
+    "simulateBlockingIoTask",
+  ],
+};
 
 const keysScript = (kind: "esm" | "cjs", spec: string): string[] =>
   kind === "esm"
@@ -34,18 +57,10 @@ describe("package.json", () => {
 });
 
 describe.each(["esm", "cjs"] as const)("the built package from %s", (kind) => {
-  it("unirun/futures exports the whole futures API", async () => {
-    const run = await runNode(keysScript(kind, "unirun/futures"));
-    expect(run.stderr).toBe("");
-    expect(JSON.parse(run.stdout)).toEqual(FUTURES_NAMES);
-  });
-
-  it("unfinished entry points resolve and export nothing", async () => {
-    for (const sub of UNFINISHED) {
-      const run = await runNode(keysScript(kind, `unirun${sub}`));
-      expect(run.stderr, `unirun${sub}`).toBe("");
-      expect(JSON.parse(run.stdout), `unirun${sub}`).toEqual([]);
-    }
+  it.each(SUBPATHS)("unirun%s exports exactly its public names", async (sub) => {
+    const run = await runNode(keysScript(kind, `unirun${sub}`));
+    expect(run.stderr, `unirun${sub}`).toBe("");
+    expect(JSON.parse(run.stdout), `unirun${sub}`).toEqual(EXPORTS[sub]);
   });
 
   it("runs a ThreadPoolExecutor end to end", async () => {
@@ -59,6 +74,21 @@ describe.each(["esm", "cjs"] as const)("the built package from %s", (kind) => {
     const run = await runNode(script);
     expect(run.stderr).toBe("");
     expect(run.stdout.trim()).toBe("[2,4,6]");
+  });
+});
+
+describe("importing unirun", () => {
+  // SPEC §5: importing unirun or unirun/compat starts no thread or process and
+  // loads no worker machinery (piscina, the parser) until first use.
+  it.each(["unirun", "unirun/compat"])("%s starts nothing and loads no piscina or parser", async (spec) => {
+    const script = `import "${spec}";
+      import { createRequire } from "node:module";
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => /piscina|acorn|eslint-scope/.test(p));
+      const handles = process.getActiveResourcesInfo().filter((r) => !/Timeout|TTYWrap|PipeWrap/.test(r));
+      console.log(JSON.stringify({ loaded, handles }));`;
+    const run = await runNode(["--input-type=module", "-e", script]);
+    expect(run.stderr).toBe("");
+    expect(JSON.parse(run.stdout)).toEqual({ loaded: [], handles: [] });
   });
 });
 

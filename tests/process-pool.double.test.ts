@@ -9,10 +9,10 @@ import { describeDoubles } from "./double.workloads.js";
 
 describeDoubles("ProcessPoolExecutor");
 
-describe("ProcessPoolExecutor: what only a process pool does, native and managed alike", () => {
+describe("ProcessPoolExecutor: what only a process pool does, native and managed alike", { timeout: 60_000 }, () => {
   it("runs every call in a child process", async () => {
     const out = await double(async ({ ProcessPoolExecutor }) => {
-      const ex = new ProcessPoolExecutor({ maxWorkers: 2 });
+      const ex = new ProcessPoolExecutor({ maxWorkers: 1 });
       const where = await Promise.all([1, 2, 3].map(() => ex.submit(ref("whoAmI"))));
       await ex.shutdown();
       return where.map((w) => w.pid !== process.pid);
@@ -24,11 +24,11 @@ describe("ProcessPoolExecutor: what only a process pool does, native and managed
     const out = await double(async ({ ProcessPoolExecutor }) => {
       const ex = new ProcessPoolExecutor({ maxWorkers: 1, maxTasksPerChild: 1 });
       const pids: number[] = [];
-      for (let i = 0; i < 3; i++) pids.push((await ex.submit(ref("whoAmI"))).pid);
+      for (let i = 0; i < 2; i++) pids.push((await ex.submit(ref("whoAmI"))).pid);
       await ex.shutdown();
       return new Set(pids).size;
     });
-    expect(out).toBe(3);
+    expect(out).toBe(2);
   });
 
   it("env and execArgv reach the children (managed: on a pool of their own)", async () => {
@@ -58,7 +58,7 @@ describe("ProcessPoolExecutor: what only a process pool does, native and managed
   it("an initializer that fails breaks the pool with BrokenProcessPool", async () => {
     const out = await double(async ({ ProcessPoolExecutor }) => {
       const ex = new ProcessPoolExecutor({ maxWorkers: 1, initializer: ref("fail"), initargs: ["Error"] });
-      const first = await ex.submit(ref("add"), 1, 1).then(() => "ran", (error: Error) => error.name);
+      const first = await ex.submit(ref("add"), 1, 1).then(() => "ran", (error: unknown) => (error as Error).name);
       await ex.shutdown();
       return first;
     });

@@ -41,17 +41,35 @@ describe("README set-up", () => {
     expect(pkg.scripts.test).toContain("vitest run");
   });
 
-  it("the demo runs every step of the tour", async () => {
-    const run = await runNode(["examples/demo.mjs"]);
+  it("the demo shows both compat modes, the decisions, a downgrade warning and a speed ratio", async () => {
+    const run = await runNode(["examples/demo.mjs"], 30_000);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
-    expect(lines).toContain("2. map over two zipped lists: [ 10, 40, 90, 160 ]");
-    expect(lines).toContain("3. asCompleted order: fast (0.01s) -> medium (0.08s) -> slow (0.15s)");
-    expect(lines).toContain("4. wait(FIRST_COMPLETED): done=1 notDone=1 winner=mirror-b (0.02s)");
-    expect(lines).toContain("6. cancel(): running -> false, queued -> true (CANCELLED_AND_NOTIFIED)");
-    expect(lines).toContain('8. after shutdown(): submit throws "cannot schedule new futures after shutdown"');
-    expect(run.stdout).toMatch(/^5\. exception\(\): SyntaxError: /m);
-    expect(run.stdout).toMatch(/^7\. result\(0\.05\): TimeoutError: /m);
+    const count = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
+    // 1. the same workload under each setting, each in its own child process, with equal results
+    for (const label of ["passthrough", "managed", "managed \\+ nogil"]) {
+      expect(count(new RegExp(`^   ${label} +primes 5133 9592 13848 17984 \\| 3 pages: page 1: 200, \\.\\.\\.$`))).toBe(1);
+    }
+    expect(lines).toContain("   same results under every setting: yes");
+    // 2. the scheduler's decisions: none in passthrough, per-task routing in managed, one per Run flavor
+    expect(count(/^   passthrough +\(none: passthrough hands out the native unirun\/futures classes\)$/)).toBe(1);
+    expect(count(/^   managed +unirun: ThreadPoolExecutor → event-loop \(default; 4 workers\)$/)).toBe(1);
+    expect(count(/unirun: ThreadPoolExecutor → worker-threads \(hint; 4 workers; per task; CPU-bound task\)$/)).toBe(1);
+    expect(count(/unirun: ThreadPoolExecutor → worker-threads \(thread-mode; 4 workers; per task; nogil\)$/)).toBe(1);
+    expect(count(/unirun: ThreadPoolExecutor → event-loop \(downgrade; 4 workers; per task; .*captures `latency`/)).toBe(1);
+    expect(count(/^   new Run\(\.\.\.\) +unirun: auto → event-loop \(default; \d+ workers\)$/)).toBe(1);
+    expect(count(/^ +unirun: threads → event-loop \(pinned-mode; \d+ workers\)$/)).toBe(1);
+    expect(count(/^ +unirun: interpreters → worker-threads \(pinned-mode; \d+ workers\)$/)).toBe(1);
+    expect(count(/^ +unirun: processes → child-processes \(pinned-mode; \d+ workers\)$/)).toBe(1);
+    expect(count(/^ +unirun: none → event-loop \(pinned-mode; \d+ workers\)$/)).toBe(1);
+    // 3. exactly one downgrade warning, caught by the child's process.on("warning")
+    const warning = /^   DowngradeWarning \[UNIRUN_DOWNGRADE\]: ThreadPoolExecutor downgraded to native behaviour: .*closure.* \(requested=worker-threads, resolved=event-loop\)$/;
+    expect(count(warning)).toBe(1);
+    // 4. a speed comparison: two timings and their ratio, printed (their values are not checked)
+    expect(run.stdout).toMatch(/^4\. Speed, CPU-bound: 8 × countPrimes\(300000\), results equal: yes$/m);
+    expect(count(/^   one thread, one call after another: +\d+ ms$/)).toBe(1);
+    expect(count(/^   InterpreterPoolExecutor, \d+ worker threads: +\d+ ms$/)).toBe(1);
+    expect(count(/^   ratio: \d+\.\d\dx /)).toBe(1);
   });
 });

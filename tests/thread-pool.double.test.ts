@@ -70,7 +70,7 @@ describe("ThreadPoolExecutor: what only a thread pool does, native and managed a
   it("an initializer that fails breaks the pool with BrokenThreadPool", async () => {
     const out = await double(async ({ ThreadPoolExecutor }) => {
       const ex = new ThreadPoolExecutor({ maxWorkers: 1, initializer: () => { throw new Error("no init"); } });
-      const first = await ex.submit(() => 1).then(() => "ran", (error: Error) => error.name);
+      const first = await ex.submit(() => 1).then(() => "ran", (error: unknown) => (error as Error).name);
       let later: string;
       try {
         ex.submit(() => 2);

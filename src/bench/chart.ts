@@ -155,7 +155,8 @@ export function renderChart(report: BenchReport): string {
     ...legendSvg(56),
     ...axisSvg(lo, hi, scale, y - GROUP_GAP),
     ...body,
-    text(LABEL_X, y + 24, `${machine.cpuModel}, ${machine.availableParallelism} cores, ${machine.totalMemoryGiB} GiB, Node ${machine.node}, ${machine.platform}/${machine.arch}; ${report.startedAt}`, 'fill="#555"'),
+    text(LABEL_X, y + 24, `${machine.cpuModel}, ${machine.availableParallelism} cores, ${machine.totalMemoryGiB} GiB, `
+      + `Node ${machine.node}, ${machine.platform}/${machine.arch}; load average ${report.loadAverage.start[0]}; ${report.startedAt}`, 'fill="#555"'),
     "</svg>",
     "",
   ].join("\n");

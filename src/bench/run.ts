@@ -2,6 +2,7 @@
  * One benchmark run: pick the scenarios, run them in order with a progress
  * bar, and assemble the report (the `--json` file's content).
  */
+import os from "node:os";
 import { benchContext, packageVersion } from "./locate.js";
 import { PROFILES } from "./profiles.js";
 import { ProgressBar, type ProgressStream } from "./progress.js";
@@ -28,6 +29,7 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
   const context = benchContext();
   const chosen = SCENARIOS.filter((s) => options.only === undefined || options.only.includes(s.id));
   const started = new Date();
+  const loadAtStart = os.loadavg();
   const startedMs = performance.now();
   const bar = new ProgressBar(chosen.reduce((sum, s) => sum + stepsOf(s, profile, context), 0), options.progress);
   const scenarios = [];
@@ -43,6 +45,11 @@ export async function runBench(options: RunOptions): Promise<BenchReport> {
     startedAt: started.toISOString(),
     durationSeconds: (performance.now() - startedMs) / 1000,
     machine: describeMachine(),
+    loadAverage: { start: round2(loadAtStart), end: round2(os.loadavg()) },
     scenarios,
   };
+}
+
+function round2(values: number[]): number[] {
+  return values.map((value) => Math.round(value * 100) / 100);
 }

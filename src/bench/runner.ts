@@ -12,11 +12,12 @@ export type StepListener = (label: string) => void;
 
 /** How many runs `def` makes under `profile` (for the progress bar's total). */
 export function stepsOf(def: ScenarioDef, profile: Profile, context: ScenarioContext): number {
-  return def.contenders(profile, context).length * (profile.warmup + samplesOf(def, profile));
+  const { warmup, samples } = runsOf(def, profile);
+  return def.contenders(profile, context).length * (warmup + samples);
 }
 
-function samplesOf(def: ScenarioDef, profile: Profile): number {
-  return def.samples?.(profile) ?? profile.samples;
+function runsOf(def: ScenarioDef, profile: Profile): { warmup: number; samples: number } {
+  return def.runs?.(profile) ?? { warmup: profile.warmup, samples: profile.samples };
 }
 
 /** `items` rotated left by `by`. */
@@ -36,19 +37,25 @@ export async function runScenario(
   onStep: StepListener = () => {},
 ): Promise<ScenarioResult> {
   const contenders = def.contenders(profile, context);
-  const samples = samplesOf(def, profile);
+  const { warmup, samples } = runsOf(def, profile);
   const measured = new Map<Contender, number[]>(contenders.map((c) => [c, []]));
+  const cpu = new Map<Contender, number[]>(contenders.map((c) => [c, []]));
   let error: string | undefined;
   let inspected: Awaited<ReturnType<NonNullable<ScenarioDef["inspect"]>>> | undefined;
   try {
     for (const contender of contenders) await contender.setup?.();
-    for (let round = 0; round < profile.warmup + samples; round++) {
-      const warm = round < profile.warmup;
+    for (let round = 0; round < warmup + samples; round++) {
+      const warm = round < warmup;
       for (const contender of rotate(contenders, round)) {
         collectGarbage();
+        const before = process.cpuUsage();
         const value = await contender.run();
-        if (!warm) measured.get(contender)!.push(value);
-        onStep(`${def.id} ${contender.name} ${warm ? "warm-up" : `sample ${round - profile.warmup + 1}/${samples}`}`);
+        const used = process.cpuUsage(before);
+        if (!warm) {
+          measured.get(contender)!.push(value);
+          cpu.get(contender)!.push((used.user + used.system) / 1000);
+        }
+        onStep(`${def.id} ${contender.name} ${warm ? "warm-up" : `sample ${round - warmup + 1}/${samples}`}`);
       }
     }
     inspected = await def.inspect?.(context);
@@ -63,11 +70,11 @@ export async function runScenario(
       }
     }
   }
-  const results = contenders.map((c) => summarize(c, measured.get(c)!));
+  const results = contenders.map((c) => summarize(c, measured.get(c)!, cpu.get(c)!));
   return judge(def, profile, results, inspected, error);
 }
 
-function summarize(contender: Contender, samples: number[]): ContenderResult {
+function summarize(contender: Contender, samples: number[], cpuMs: number[]): ContenderResult {
   const empty = samples.length === 0;
   return {
     name: contender.name,
@@ -75,6 +82,7 @@ function summarize(contender: Contender, samples: number[]): ContenderResult {
     median: empty ? Number.NaN : median(samples),
     spread: empty ? { min: Number.NaN, max: Number.NaN, mad: Number.NaN, relative: Number.NaN } : spread(samples),
     samples,
+    cpuMs: median(cpuMs),
   };
 }
 
@@ -108,8 +116,7 @@ function judge(
     unit: def.unit,
     better: def.better,
     size: def.size(profile),
-    warmup: profile.warmup,
-    samples: samplesOf(def, profile),
+    ...runsOf(def, profile),
     contenders: results,
     unirun: unirun?.name ?? null,
     baseline: baseline?.name ?? null,

@@ -15,7 +15,9 @@ function columns(rows: readonly string[][]): string[] {
 }
 
 function scenarioLines(result: ScenarioResult): string[] {
-  const size = Object.entries(result.size).map(([key, value]) => `${key} ${value.toLocaleString("en-US")}`).join(", ");
+  const size = Object.entries({ ...result.size, warmup: result.warmup, samples: result.samples })
+    .map(([key, value]) => `${key} ${value.toLocaleString("en-US")}`)
+    .join(", ");
   const head = `${result.id}  ${result.title}  [${size}]`;
   const judged = `    target ${result.target.description}: ${formatActual(result)} → ${verdict(result)}`
     + (result.ratio === null || result.target.metric === "ratio" ? "" : `  (ratio ${formatRatio(result.ratio)})`)
@@ -25,6 +27,7 @@ function scenarioLines(result: ScenarioResult): string[] {
     `${formatNumber(c.median)} ${result.unit}`,
     formatSpread(c.spread.relative),
     `${formatNumber(c.spread.min)}–${formatNumber(c.spread.max)}`,
+    `cpu ${formatNumber(c.cpuMs)} ms/run`,
   ]);
   const lines = [head, judged, ...columns(rows)];
   if (result.error !== undefined) lines.push(`    error: ${result.error}`);
@@ -36,8 +39,10 @@ export function formatTable(report: BenchReport): string {
   const { machine } = report;
   const header = [
     `unirun ${report.unirun} bench, profile ${report.profile}: ${report.scenarios.length} scenario(s) in ${report.durationSeconds.toFixed(0)} s`,
-    `${machine.cpuModel}, ${machine.availableParallelism} cores, Node ${machine.node}, ${machine.platform}/${machine.arch}`,
-    `medians of each contender's samples after ${report.scenarios[0]?.warmup ?? 0} warm-up run(s); ±: median absolute deviation; ▶ unirun, = baseline`,
+    `${machine.cpuModel}, ${machine.availableParallelism} cores, Node ${machine.node}, ${machine.platform}/${machine.arch}; `
+      + `load average ${report.loadAverage.start[0]} at start, ${report.loadAverage.end[0]} at end`,
+    "medians of each contender's samples after its warm-up runs; ±: median absolute deviation; ▶ unirun, = baseline;",
+    "cpu: median CPU time of one run, this process and its threads (child processes not counted)",
   ];
   const summary = columns([
     ["id", "target", "actual", "result"],

@@ -78,8 +78,8 @@ export interface ScenarioDef {
   contenders(profile: Profile, context: ScenarioContext): Contender[];
   /** Extra facts gathered after sampling (P7: threads started); may veto the target. */
   inspect?(context: ScenarioContext): Promise<{ details: Record<string, unknown>; ok: boolean; why?: string }>;
-  /** Runs for this scenario (default: the profile's `samples`). */
-  samples?(profile: Profile): number;
+  /** Warm-up and measured runs per contender (default: the profile's). */
+  runs?(profile: Profile): { warmup: number; samples: number };
 }
 
 /** What scenarios share: where the package and its workloads are. */
@@ -99,6 +99,12 @@ export interface ContenderResult {
   median: number;
   spread: Spread;
   samples: number[];
+  /**
+   * Median CPU time of one measured run in milliseconds, for this process and
+   * all its threads (child processes not included). Unlike the wall clock it
+   * barely moves when other programs compete for the cores.
+   */
+  cpuMs: number;
 }
 
 /** How far the samples stray from the median. */
@@ -152,5 +158,10 @@ export interface BenchReport {
   startedAt: string;
   durationSeconds: number;
   machine: Machine;
+  /**
+   * The machine's 1-, 5- and 15-minute load averages when the run started and
+   * ended: above the core count, other work competed with the benchmark.
+   */
+  loadAverage: { start: number[]; end: number[] };
   scenarios: ScenarioResult[];
 }

@@ -6,6 +6,7 @@
  * stays with its owner.
  */
 import {
+  type AnyIterable,
   checkShutdownOptions,
   Executor,
   type MapOptions,
@@ -16,7 +17,9 @@ import {
 import type { Future } from "../futures/future.js";
 
 type MapSubmitter = (args: unknown[]) => Future<unknown>;
-type HasMapSubmitter = { mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): MapSubmitter };
+type HasMapSubmitter = {
+  mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions, inputs: readonly AnyIterable<unknown>[]): MapSubmitter;
+};
 
 /** A view of a caller's executor whose `shutdown` leaves that executor running. */
 export class BorrowedExecutor extends Executor {
@@ -71,8 +74,12 @@ export class BorrowedExecutor extends Executor {
   }
 
   /** Keep the supplied executor's own `map` strategy (a pool's `chunksize` batching). */
-  protected override mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): MapSubmitter {
-    const inner = (this.executor as unknown as HasMapSubmitter).mapSubmitter(fn, options);
+  protected override mapSubmitter(
+    fn: (...args: any[]) => unknown,
+    options: MapOptions,
+    inputs: readonly AnyIterable<unknown>[],
+  ): MapSubmitter {
+    const inner = (this.executor as unknown as HasMapSubmitter).mapSubmitter(fn, options, inputs);
     return (args) => {
       this.#checkOpen();
       return this.#track(inner(args));

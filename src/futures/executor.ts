@@ -131,7 +131,7 @@ export abstract class Executor {
     const { iterables, options } = splitMapArguments(rest);
     const timeout = checkTimeout("map(timeout)", options.timeout);
     return new MapIterator<Awaited<R>>({
-      submit: this.mapSubmitter(fn, options) as (args: unknown[]) => Future<Awaited<R>>,
+      submit: this.mapSubmitter(fn, options, iterables) as (args: unknown[]) => Future<Awaited<R>>,
       iterables,
       timeout,
       buffersize: options.buffersize ?? null,
@@ -142,9 +142,13 @@ export abstract class Executor {
   /**
    * How `map` submits one call. The default is `submit` (or `submitWith` with
    * the map's signal); pool executors override it to carry `chunksize` calls
-   * per message.
+   * per message, and managed executors to size the map from its `inputs`.
    */
-  protected mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): (args: unknown[]) => Future<unknown> {
+  protected mapSubmitter(
+    fn: (...args: any[]) => unknown,
+    options: MapOptions,
+    _inputs: readonly AnyIterable<unknown>[] = [],
+  ): (args: unknown[]) => Future<unknown> {
     const signal = options.signal ?? null;
     if (signal) {
       const perTask: SubmitOptions = { signal };

@@ -4,6 +4,7 @@
  * `submit`, or the size the XCS rule gives one `map`. A call waits in its lane
  * until the lane has room, then is forwarded to the pool that runs it.
  */
+import { AsyncResource } from "node:async_hooks";
 import { BrokenExecutor } from "../futures/errors.js";
 import type { Executor } from "../futures/executor.js";
 import { Fifo } from "../futures/fifo.js";
@@ -23,6 +24,12 @@ export interface Call {
   /** Hand the call to `target`; returns the pool's future. May throw (shut down, broken). */
   readonly send: (target: Executor) => Future<unknown>;
   readonly signal: AbortSignal | null;
+  /**
+   * The submitter's async context, kept while the call waits: the pool must
+   * see the call as submitted from there (AsyncLocalStorage flows into
+   * event-loop tasks), not from whichever call freed the slot.
+   */
+  context?: AsyncResource;
 }
 
 /** A FIFO of calls with its own limit of calls in flight. */
@@ -78,6 +85,7 @@ export class Lanes {
       call.future.cancel();
       return call.future;
     }
+    call.context = new AsyncResource("unirun.QueuedCall");
     call.lane.queue.push(call);
     this.#waiting.add(call.lane);
     this.#signals.add(call);
@@ -127,7 +135,9 @@ export class Lanes {
   #forward(call: Call, now: boolean): void {
     let inner: Future<unknown>;
     try {
-      inner = this.host.send(call);
+      inner = call.context === undefined
+        ? this.host.send(call)
+        : call.context.runInAsyncScope(this.host.send, this.host, call);
     } catch (error) {
       if (error instanceof BrokenExecutor) this.host.onBroken(error);
       if (now) throw error;
@@ -210,23 +220,19 @@ export class SignalWatch {
 }
 
 /**
- * How many calls `map` will make, when every input tells its size (arrays,
- * typed arrays, strings, Sets, Maps: `length` or `size`); `null` otherwise.
- * `rest` is `map`'s arguments after `fn`, options last when present.
+ * The number of calls a `map` over `inputs` makes (the shortest input), or
+ * `null` when an input's size is not known without consuming it (a
+ * generator, an async iterable).
  */
-export function mapLength(rest: readonly unknown[]): { n: number | null; chunksize: boolean } {
-  const last = rest[rest.length - 1];
-  const hasOptions = typeof last === "object" && last !== null && !isIterable(last);
-  const inputs = hasOptions ? rest.slice(0, -1) : rest;
-  const options = (hasOptions ? last : {}) as { chunksize?: unknown };
-  const chunksize = options.chunksize !== undefined && options.chunksize !== null;
-  let n: number | null = inputs.length === 0 ? null : Number.POSITIVE_INFINITY;
+export function mapLength(inputs: readonly unknown[]): number | null {
+  if (inputs.length === 0) return null;
+  let n = Number.POSITIVE_INFINITY;
   for (const input of inputs) {
     const size = sizeOf(input);
-    if (size === null) return { n: null, chunksize };
-    n = Math.min(n!, size);
+    if (size === null) return null;
+    n = Math.min(n, size);
   }
-  return { n, chunksize };
+  return n;
 }
 
 function sizeOf(input: unknown): number | null {
@@ -238,9 +244,4 @@ function sizeOf(input: unknown): number | null {
   if (Array.isArray(input) || ArrayBuffer.isView(input)) return (input as ArrayLike<unknown>).length;
   if (input instanceof Set || input instanceof Map) return input.size;
   return null;
-}
-
-function isIterable(value: object): boolean {
-  const v = value as Record<symbol, unknown>;
-  return typeof v[Symbol.iterator] === "function" || typeof v[Symbol.asyncIterator] === "function";
 }

@@ -13,9 +13,11 @@ import {
   type InterpreterPoolExecutorOptions,
 } from "../executors/worker-threads.js";
 import type { Executor } from "../futures/executor.js";
+import { capabilities } from "./capabilities.js";
 import type { Flavor } from "./config.js";
-import type { Backend } from "./decide.js";
+import { type Backend, permitted } from "./decide.js";
 import { ManagedExecutor } from "./managed.js";
+import type { ManagedInit } from "./managed-plan.js";
 import type { PoolShape } from "./pools.js";
 import { currentConfig } from "./scheduler.js";
 
@@ -25,14 +27,20 @@ interface Surface {
   backend: Backend;
 }
 
+/**
+ * @param make builds the dedicated native pool on `backend`: the surface's own,
+ *   or where Node's permission model denies it, the next one allowed
+ *   (child-processes → worker-threads → event-loop), so the work still runs.
+ */
 function managedInit(
   surface: Surface,
   maxWorkers: number | undefined | null,
   dedicatedBy: string | null,
-  make: () => Executor,
+  make: (backend: Backend) => Executor,
   shape: PoolShape,
   name: string | null,
-) {
+): ManagedInit {
+  const backend = permitted(surface.backend, capabilities());
   return {
     surface: surface.name,
     flavor: surface.flavor,
@@ -41,10 +49,21 @@ function managedInit(
     name,
     config: currentConfig(),
     executor: null,
-    dedicated: dedicatedBy === null ? null : { reason: dedicatedBy, backend: surface.backend, make },
+    dedicated: dedicatedBy === null ? null : { reason: dedicatedBy, backend, make: () => make(backend) },
     shape,
     trace: null,
   };
+}
+
+/** A native pool with `options`' initializer on a backend the permission model allows instead. */
+function fallbackPool(
+  backend: Backend,
+  options: { maxWorkers?: number; initializer?: ((...args: any[]) => unknown) | null; initargs?: readonly unknown[] },
+): Executor {
+  const { maxWorkers, initializer, initargs } = options;
+  return backend === "worker-threads"
+    ? new NativeInterpreterPool({ maxWorkers, initializer, initargs })
+    : new NativeThreadPool({ maxWorkers, initializer, initargs });
 }
 
 /**
@@ -101,7 +120,8 @@ export class InterpreterPoolExecutor extends ManagedExecutor {
     const surface = { name: "InterpreterPoolExecutor", flavor: "interpreters", backend: "worker-threads" } as const;
     const reason = dedicatedReason(options as Record<string, unknown>, ["initializer", "initargs"], SHARED_POOL);
     const shape = { resourceLimits: options.resourceLimits ?? null };
-    super(managedInit(surface, options.maxWorkers, reason, () => native, shape, options.threadNamePrefix || null));
+    const make = (backend: Backend) => (backend === surface.backend ? native : fallbackPool(backend, options));
+    super(managedInit(surface, options.maxWorkers, reason, make, shape, options.threadNamePrefix || null));
     this.threadNamePrefix = native.threadNamePrefix;
   }
 }
@@ -115,6 +135,8 @@ export class ProcessPoolExecutor extends ManagedExecutor {
     const keys = ["initializer", "initargs", "execArgv", "env"];
     const reason = dedicatedReason(options as Record<string, unknown>, keys, SHARED_POOL);
     const shape = { maxTasksPerChild: options.maxTasksPerChild ?? null };
-    super(managedInit(surface, options.maxWorkers, reason, () => native, shape, null));
+    // Denied child processes: the initializer still runs in each worker or slot; execArgv/env cannot apply.
+    const make = (backend: Backend) => (backend === surface.backend ? native : fallbackPool(backend, options));
+    super(managedInit(surface, options.maxWorkers, reason, make, shape, null));
   }
 }

@@ -26,7 +26,6 @@ import {
   type SubmitOptions,
 } from "../futures/executor.js";
 import type { Future } from "../futures/future.js";
-import type { MapResults } from "../futures/map.js";
 import { capabilities, type Capabilities, IO_MAP_LIMIT, mapSizing } from "./capabilities.js";
 import type { Flavor } from "./config.js";
 import { ExecutionContext } from "./context.js";
@@ -62,7 +61,6 @@ export class ManagedExecutor extends Executor {
   });
   readonly #leases = new Map<Backend, { lease: Lease; used: boolean }>();
   /** The number of calls of the `map` being set up, when known (see {@link map}). */
-  #mapLength: number | null = null;
   #eventLoop: ThreadPoolExecutor | null = null;
   #broken: BrokenExecutor | null = null;
   #shutdown = false;
@@ -94,48 +92,6 @@ export class ManagedExecutor extends Executor {
 
   override submit<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Future<Awaited<R>> {
     return this.#enqueue("submit(fn, ...args)", NO_OPTIONS, fn, args) as Future<Awaited<R>>;
-  }
-
-  override map<T1, R>(fn: (a: T1) => R, it1: AnyIterable<T1>, options?: MapOptions): MapResults<Awaited<R>>;
-  override map<T1, T2, R>(
-    fn: (a: T1, b: T2) => R,
-    it1: AnyIterable<T1>,
-    it2: AnyIterable<T2>,
-    options?: MapOptions,
-  ): MapResults<Awaited<R>>;
-  override map<T1, T2, T3, R>(
-    fn: (a: T1, b: T2, c: T3) => R,
-    it1: AnyIterable<T1>,
-    it2: AnyIterable<T2>,
-    it3: AnyIterable<T3>,
-    options?: MapOptions,
-  ): MapResults<Awaited<R>>;
-  override map<T1, T2, T3, T4, R>(
-    fn: (a: T1, b: T2, c: T3, d: T4) => R,
-    it1: AnyIterable<T1>,
-    it2: AnyIterable<T2>,
-    it3: AnyIterable<T3>,
-    it4: AnyIterable<T4>,
-    options?: MapOptions,
-  ): MapResults<Awaited<R>>;
-  override map<R>(fn: (...args: any[]) => R, ...iterablesAndOptions: unknown[]): MapResults<Awaited<R>>;
-  /**
-   * `Executor.map`, sized by SPEC §5's XCS rule when the caller gives no
-   * `chunksize`, the executor no explicit `maxWorkers`, and every input its
-   * size: calls that stay on the event loop (I/O-bound) keep up to
-   * `min(n, 100)` in flight; calls sent to worker threads or child processes
-   * (CPU-bound) use one worker per core and `chunksize = max(1, floor(n /
-   * (workers * 4)))`. A caller's `chunksize` is honoured on pools, with the
-   * executor's `maxWorkers` chunks in flight.
-   */
-  override map<R>(fn: (...args: any[]) => R, ...rest: unknown[]): MapResults<Awaited<R>> {
-    const { n, chunksize } = mapLength(rest);
-    this.#mapLength = this.#sizesMaps && !chunksize ? n : null;
-    try {
-      return super.map(fn, ...rest);
-    } finally {
-      this.#mapLength = null;
-    }
   }
 
   /**
@@ -174,8 +130,21 @@ export class ManagedExecutor extends Executor {
     return this.#shutdown;
   }
 
-  protected override mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): (args: unknown[]) => Future<unknown> {
-    const n = this.#mapLength;
+  /**
+   * `map`, sized by SPEC §5's XCS rule when the caller gives no `chunksize`,
+   * the executor no explicit `maxWorkers`, and every input its size: calls
+   * that stay on the event loop (I/O-bound) keep up to `min(n, 100)` in
+   * flight; calls sent to worker threads or child processes (CPU-bound) use
+   * one worker per core and `chunksize = max(1, floor(n / (workers * 4)))`. A
+   * caller's `chunksize` is honoured on pools, with the executor's
+   * `maxWorkers` chunks in flight.
+   */
+  protected override mapSubmitter(
+    fn: (...args: any[]) => unknown,
+    options: MapOptions,
+    inputs: readonly AnyIterable<unknown>[],
+  ): (args: unknown[]) => Future<unknown> {
+    const n = this.#sizesMaps && options.chunksize == null ? mapLength(inputs) : null;
     const signal = options.signal ?? null;
     const given = options.chunksize ?? 1;
     const caller = "map(fn, ...iterables)";
@@ -233,8 +202,16 @@ export class ManagedExecutor extends Executor {
    * flavor refuses, publishes per-task decisions.
    */
   #route(fn: Function, args: unknown[], caller: string): { target: Executor; leased: Backend | null } {
-    if (this.#fixed !== null) return { target: this.#fixed, leased: null };
     const flavor = this.#flavor;
+    if (this.#fixed !== null) {
+      // A dedicated pool of a transferable-only flavor refuses here too, so a
+      // queued call throws as a forwarded one does (and as the native pool does).
+      if (this.#owned !== null && (flavor === "interpreters" || flavor === "processes")) {
+        toCallSpec(fn, caller);
+        checkArguments(args, caller, flavor === "processes" ? "process" : "thread");
+      }
+      return { target: this.#fixed, leased: null };
+    }
     if (flavor === "interpreters" || flavor === "processes") {
       if (this.#init.closures === "event-loop") {
         if (this.#staysOnLoop(fn, args)) return { target: this.#loop(), leased: null };

@@ -58,11 +58,11 @@ function named<T extends abstract new (...args: never[]) => Error>(cls: T, name:
 }
 
 /**
- * The warning object handed to `process.emitWarning` when managed mode falls
- * back to native behaviour. `process.on("warning")` listeners receive it with
- * `name === "DowngradeWarning"` and `code === "UNIRUN_DOWNGRADE"`.
+ * What a {@link DowngradeWarning} and a {@link DowngradeError} both carry: the
+ * message of {@link downgradeMessage}, the code, and the downgrade's fields.
+ * Not exported: listeners match on `name` or `code`.
  */
-export class DowngradeWarning extends Error {
+abstract class DowngradeReport extends Error {
   /** Always `"UNIRUN_DOWNGRADE"`. */
   readonly code = DOWNGRADE_CODE;
   /** The API that downgraded. */
@@ -71,10 +71,9 @@ export class DowngradeWarning extends Error {
   readonly reason: string;
   /** What was requested. */
   readonly requested: string;
-  /** What runs the work instead. */
+  /** What runs the work instead (or would have, for an error). */
   readonly resolved: string;
 
-  /** Build the warning for `downgrade`; its message is {@link downgradeMessage}. */
   constructor(downgrade: Downgrade) {
     super(downgradeMessage(downgrade));
     this.surface = downgrade.surface;
@@ -83,6 +82,13 @@ export class DowngradeWarning extends Error {
     this.resolved = downgrade.resolved;
   }
 }
+
+/**
+ * The warning object handed to `process.emitWarning` when managed mode falls
+ * back to native behaviour. `process.on("warning")` listeners receive it with
+ * `name === "DowngradeWarning"` and `code === "UNIRUN_DOWNGRADE"`.
+ */
+export class DowngradeWarning extends DowngradeReport {}
 named(DowngradeWarning, "DowngradeWarning");
 
 /**
@@ -91,27 +97,7 @@ named(DowngradeWarning, "DowngradeWarning");
  * the cause the message names, or set `UNIRUN_WARNINGS=default` to accept the
  * fallback.
  */
-export class DowngradeError extends Error {
-  /** Always `"UNIRUN_DOWNGRADE"`. */
-  readonly code = DOWNGRADE_CODE;
-  /** The API that downgraded. */
-  readonly surface: string;
-  /** Why it downgraded. */
-  readonly reason: string;
-  /** What was requested. */
-  readonly requested: string;
-  /** What would have run the work instead. */
-  readonly resolved: string;
-
-  /** Build the error for `downgrade`; its message is {@link downgradeMessage}. */
-  constructor(downgrade: Downgrade) {
-    super(downgradeMessage(downgrade));
-    this.surface = downgrade.surface;
-    this.reason = downgrade.reason;
-    this.requested = downgrade.requested;
-    this.resolved = downgrade.resolved;
-  }
-}
+export class DowngradeError extends DowngradeReport {}
 named(DowngradeError, "DowngradeError");
 
 // Owner → reasons already warned about. Weak, so a shut-down executor takes its

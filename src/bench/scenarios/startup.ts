@@ -33,7 +33,11 @@ for (const name of ["spawnSync", "execSync", "execFileSync"]) {
   cp[name] = function (...args) { probe.children++; return original.apply(this, args); };
 }
 syncBuiltinESMExports();
-process.on("exit", () => process.stdout.write(JSON.stringify({ ...probe, resources: globalThis.__unirunBenchResources ?? null })));
+process.on("exit", () => process.stdout.write(JSON.stringify({
+  ...probe,
+  importMs: Math.round((globalThis.__unirunBenchImportMs ?? NaN) * 10) / 10,
+  resources: globalThis.__unirunBenchResources ?? null,
+})));
 `;
 
 /** Run `node <args>`; resolves with stdout, rejects when it fails or outlives `timeoutMs`. */
@@ -54,17 +58,22 @@ function startup(name: string, role: Contender["role"], file: () => string | nul
   return plain(name, role, () => timeMs(() => node(importScript(file()), cwd)));
 }
 
-/** Threads and children each import starts, and the handles it leaves open. */
+/**
+ * Threads and children each import starts, the handles it leaves open, and
+ * how long the import itself took inside the process (one run: a hint, not a sample).
+ */
 async function probe(context: ScenarioContext): Promise<{ details: Record<string, unknown>; ok: boolean; why?: string }> {
   const details: Record<string, unknown> = {};
   let why: string | undefined;
   for (const { name, file } of IMPORTS) {
     const url = pathToFileURL(builtFile(context.root, file)).href;
-    const script = `await import(${JSON.stringify(url)});
+    const script = `const started = performance.now();
+      await import(${JSON.stringify(url)});
+      globalThis.__unirunBenchImportMs = performance.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 50));
       globalThis.__unirunBenchResources = process.getActiveResourcesInfo();`;
     const out = await node(["--import", `data:text/javascript,${encodeURIComponent(PROBE)}`, "--input-type=module", "-e", script], context.root);
-    const seen = JSON.parse(out) as { threads: number; children: number; resources: string[] | null };
+    const seen = JSON.parse(out) as { threads: number; children: number; importMs: number; resources: string[] | null };
     details[name] = seen;
     if (file === IMPORTS[0].file && (seen.threads > 0 || seen.children > 0)) {
       why = `${name} started ${seen.threads} thread(s) and ${seen.children} child process(es)`;
@@ -81,7 +90,8 @@ export const P7: ScenarioDef = {
   better: "lower",
   target: { description: "<= 30 ms added, no thread or child process started", metric: "added", op: "<=", value: 30 },
   size: (profile) => ({ processes: profile.startupSamples }),
-  samples: (profile) => profile.startupSamples,
+  // Process starts are cheap and noisy: more samples, one warm-up (for the file cache).
+  runs: (profile) => ({ warmup: 1, samples: profile.startupSamples }),
   contenders: (_profile, context) => [
     ...IMPORTS.filter((each) => each.role === "unirun").map(({ name, file, role }) =>
       startup(name, role, () => builtFile(context.root, file), context.root)),
