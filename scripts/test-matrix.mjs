@@ -6,8 +6,9 @@
  *    one, tests/*.double.test.ts) under every UNIRUN_COMPAT_MODE (managed,
  *    passthrough) × UNIRUN_THREAD_MODE (auto, gil, nogil);
  * 2. the capability tests (tests/run-capabilities.test.ts and the managed
- *    executors under the permission model, tests/compat-permission.test.ts:
- *    what varies there is the Node version) under Node 22 and 24 as well, with
+ *    executors under the permission model, tests/compat-permission.test.ts,
+ *    and the native pools under it, tests/pool-permission.test.ts: what varies
+ *    there is the Node version) under Node 22 and 24 as well, with
  *    npm's `node@22` / `node@24` packages (`npx -y node@22 …`).
  *
  * Runs from source (vitest + tsx): no build needed. Every other UNIRUN_*
@@ -38,7 +39,7 @@ const RUN_TIMEOUT_MS = 10 * 60_000;
 
 // The permission-model test of the managed executors is a capability test: it
 // sets the child Node's variables itself, and what varies is the Node version.
-const capabilityFiles = ["tests/run-capabilities.test.ts", "tests/compat-permission.test.ts"];
+const capabilityFiles = ["tests/run-capabilities.test.ts", "tests/compat-permission.test.ts", "tests/pool-permission.test.ts"];
 const compatFiles = readdirSync(path.join(root, "tests"))
   .sort()
   .filter((f) => /^compat.*\.test\.ts$|\.double\.test\.ts$/.test(f))

@@ -87,6 +87,7 @@ describe(`managed executors under ${FLAG} (a real child Node)`, { timeout: 60_00
     // With an initializer: a dedicated pool of its own, on the event loop, the initializer run once.
     expect(report.withInitializer).toMatchObject({ decision: { resolved: "event-loop" }, where: onLoop, initialized: 1 });
     expect(report.withInitializer.closure).toMatch(CLOSURE);
+    expect(report.native.InterpreterPoolExecutor).toMatch(/^BrokenInterpreterPool: .*\[ERR_ACCESS_DENIED\]$/);
     expect(report.native.ProcessPoolExecutor).toMatch(/^BrokenProcessPool: .*\[ERR_ACCESS_DENIED\]$/);
     expect(report.warnings.map((w) => [w.name, w.code])).toEqual(Array(5).fill(["DowngradeWarning", "UNIRUN_DOWNGRADE"]));
     const denyBoth = down(
@@ -113,6 +114,10 @@ describe(`managed executors under ${FLAG} (a real child Node)`, { timeout: 60_00
   it("--allow-worker: a process pool falls back to worker threads", async () => {
     const report = await probe(["--allow-worker"]);
     expect(report.permission).toEqual({ workers: true, children: false });
+    expect(report.native).toEqual({
+      InterpreterPoolExecutor: "ran: 2",
+      ProcessPoolExecutor: expect.stringMatching(/^BrokenProcessPool: .*\[ERR_ACCESS_DENIED\]$/),
+    });
     expect(report.ProcessPoolExecutor).toMatchObject({ decision: { resolved: "worker-threads", reason: "downgrade" }, ...ran });
     expect(report.ProcessPoolExecutor.where).toMatchObject({ sameProcess: true });
     expect(report.ProcessPoolExecutor.where!.threadId).not.toBe(0);
@@ -138,6 +143,10 @@ describe(`managed executors under ${FLAG} (a real child Node)`, { timeout: 60_00
   it("--allow-child-process: worker-thread work falls back to the event loop, processes run", async () => {
     const report = await probe(["--allow-child-process"]);
     expect(report.permission).toEqual({ workers: false, children: true });
+    expect(report.native).toEqual({
+      InterpreterPoolExecutor: expect.stringMatching(/^BrokenInterpreterPool: .*\[ERR_ACCESS_DENIED\]$/),
+      ProcessPoolExecutor: "ran: 2",
+    });
     expect(report.ProcessPoolExecutor).toMatchObject({ decision: { resolved: "child-processes" }, ...ran });
     expect(report.ProcessPoolExecutor.where).toMatchObject({ sameProcess: false });
     expect(report.InterpreterPoolExecutor).toMatchObject({ decision: { resolved: "event-loop" }, where: onLoop, ...ran });

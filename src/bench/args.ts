@@ -54,7 +54,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       },
     }));
   } catch (error) {
-    throw new BenchUsageError(`unirun bench: ${(error as Error).message}`);
+    // Node's wording suggests "--" for positionals, which bench does not take.
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new BenchUsageError(`unirun bench: ${unknown ? `unknown option "${unknown[1]}"` : message}`);
   }
   if (positionals.length > 0) throw new BenchUsageError(`unirun bench: unexpected argument "${positionals[0]}"`);
   if (values.help === true) return { help: true };

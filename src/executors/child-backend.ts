@@ -75,10 +75,11 @@ export class ChildProcessBackend implements PoolBackend {
   }
 
   run(request: WorkerRequest, options: { signal?: AbortSignal }): Promise<WorkerReply> {
+    const room = this.#children.size < this.#spawn.size;
+    // fork() throws when the permission model denies child processes: so does run().
+    const child = this.#doomed ? null : (this.#idle.pop() ?? (room ? this.#start() : null));
     return new Promise((resolve, reject) => {
       const job: Job = { request, signal: options.signal, resolve, reject };
-      const room = this.#children.size < this.#spawn.size;
-      const child = this.#doomed ? null : (this.#idle.pop() ?? (room ? this.#start() : null));
       if (child) this.#assign(child, job);
       else this.#waiting.push(job);
     });
@@ -170,7 +171,7 @@ export class ChildProcessBackend implements PoolBackend {
       this.#retiring.add(child);
       if (child.proc.connected) child.proc.disconnect();
       const next = this.#waiting.shift();
-      if (next) this.#assign(this.#start(), next);
+      if (next) this.#startFor(next);
       return;
     }
     const next = this.#waiting.shift();
@@ -207,7 +208,19 @@ export class ChildProcessBackend implements PoolBackend {
       else if (!expected) this.#spawn.onFatal(error);
     });
     const next = this.#stopping || this.#doomed ? undefined : this.#waiting.shift();
-    if (next) this.#assign(this.#start(), next);
+    if (next) this.#startFor(next);
+  }
+
+  /** A new child for a waiting job; when fork() throws, the job fails with its error (the pool breaks). */
+  #startFor(job: Job): void {
+    let child: Child;
+    try {
+      child = this.#start();
+    } catch (error) {
+      job.reject(error);
+      return;
+    }
+    this.#assign(child, job);
   }
 
   #onSpawnError(child: Child, error: Error): void {

@@ -1,7 +1,9 @@
 /**
  * The worker-thread backend: a piscina pool, and what piscina does not tell
- * on its own — a send its serializer refused (not a crash), and a worker that
- * exits while idle (piscina replaces it silently; SPEC §2 says the pool breaks).
+ * on its own — a send its serializer refused (not a crash), a worker that
+ * exits while idle (piscina replaces it silently; SPEC §2 says the pool
+ * breaks), and a worker that cannot start (its `new Worker` throws out of
+ * piscina's run(), and run() throws it on: the pool breaks with that cause).
  */
 import { createRequire } from "node:module";
 import type { ResourceLimits, TransferListItem, Worker } from "node:worker_threads";
@@ -44,6 +46,8 @@ export class PiscinaBackend implements PoolBackend {
   /** Errors a worker itself raised: a task failing with one of them is a crash, whatever its class. */
   readonly #crashes = new WeakSet<object>();
   #destroyed: Promise<void> | null = null;
+  /** What `new Worker` threw (the permission model): piscina started no worker, and never will. */
+  #startFailure: { error: unknown } | null = null;
 
   constructor({ config, size, resourceLimits, onFatal }: PiscinaOptions) {
     // Loaded on first use: importing unirun must not load worker machinery.
@@ -75,7 +79,15 @@ export class PiscinaBackend implements PoolBackend {
   }
 
   run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply> {
-    const reply = this.#pool.run(request, options as Parameters<PiscinaType["run"]>[1]) as Promise<WorkerReply>;
+    if (this.#startFailure) throw this.#startFailure.error;
+    let reply: Promise<WorkerReply>;
+    try {
+      reply = this.#pool.run(request, options as Parameters<PiscinaType["run"]>[1]) as Promise<WorkerReply>;
+    } catch (error) {
+      // Only starting a worker throws here (`new Worker`, denied by the permission model).
+      this.#startFailure = { error };
+      throw error;
+    }
     // run() may have started a worker; watch it from its first moment, not only once it is ready.
     this.#watchThreads();
     return reply.catch((error: unknown) => {
@@ -85,7 +97,11 @@ export class PiscinaBackend implements PoolBackend {
 
   destroy(_how: StopHow): Promise<void> {
     // A graceful stop is only asked for once the pool is idle, so all three are the same here.
-    return (this.#destroyed ??= this.#pool.destroy());
+    // After a failed start piscina keeps the task it could not place, and its
+    // destroy() would reject that promise with no one listening (an unhandled
+    // rejection); what denies one worker denies them all, so none is left to stop.
+    const nothingToStop = this.#startFailure !== null && this.#pool.threads.length === 0;
+    return (this.#destroyed ??= nothingToStop ? Promise.resolve() : this.#pool.destroy());
   }
 
   /** The live worker threads, for diagnostics and tests. */

@@ -14,6 +14,8 @@ export interface PoolBackend {
    * {@link SendRefused} when the serializer refused the request (the worker is
    * fine), and with anything else when the worker died (or was stopped
    * because `signal` aborted).
+   * @throws when no worker can start (the permission model denies worker
+   *   threads or child processes): the pool breaks, with that error as its cause.
    */
   run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply>;
   /**

@@ -171,21 +171,21 @@ export class Dispatcher {
   #send(items: PoolItem[], signal: AbortSignal | null, transferList: TransferListItem[] | null = null): void {
     this.#inFlight++;
     for (const item of items) this.#running.add(item);
-    let backend: PoolBackend;
-    try {
-      backend = this.#host.backend();
-    } catch (error) {
-      // No worker could be started (the permission model, a missing entry module).
-      this.#inFlight--;
-      this.#host.breakPool(`The pool could not start a ${this.#host.worker}`, error);
-      return;
-    }
     const messages: CallMessage[] = items.map(({ id, call, args }) => ({ id, call, args }));
     const request: WorkerRequest = messages.length === 1 ? { one: messages[0]! } : { batch: messages };
     const options: { signal?: AbortSignal; transferList?: TransferListItem[] } = {};
     if (signal) options.signal = signal;
     if (transferList) options.transferList = transferList;
-    backend.run(request, options).then(
+    let sent: Promise<WorkerReply>;
+    try {
+      sent = this.#host.backend().run(request, options);
+    } catch (error) {
+      // No worker could start (the permission model denies them, a missing entry module): a break, not a crash.
+      this.#inFlight--;
+      this.#host.breakPool(`The pool could not start a ${this.#host.worker}`, error);
+      return;
+    }
+    sent.then(
       (reply) => this.#onReply(items, reply),
       (error: unknown) => this.#onFailure(items, signal, error),
     );

@@ -7,6 +7,6 @@ import { handleRequest, type WorkerConfig, type WorkerReply, type WorkerRequest 
 
 const config = workerData as WorkerConfig;
 
-export default function run(request: WorkerRequest): Promise<WorkerReply> {
+export default function run(request: WorkerRequest): WorkerReply | Promise<WorkerReply> {
   return handleRequest(request, config);
 }

@@ -34,6 +34,12 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Remove every item. */
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+
   /** Remove and return every item, oldest first. */
   takeAll(): T[] {
     const items = this.#items.slice(this.#head) as T[];

@@ -44,9 +44,14 @@ export const kOnCancel = Symbol("unirun.onCancel");
  */
 export const kOutcome = Symbol("unirun.outcome");
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
+/**
+ * The one promise of a future's outcome, created on first demand (by `then`,
+ * `result()` or a timed wait) and settled directly when the future settles.
+ */
+interface Settled<T> {
+  promise: Promise<T>;
+  resolve: ((value: T) => void) | null;
+  reject: ((reason: unknown) => void) | null;
 }
 
 const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
@@ -65,7 +70,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
   // invariant in T, so a Future<number> would not be a Future<unknown>.
   #callbacks: DoneCallback<any>[] | null = null;
   #waiters: Set<Waiter> | null = null;
-  #settled: Deferred | null = null;
+  // Created lazily, so a failed future nobody reads never holds a rejected
+  // promise (which Node would report as an unhandled rejection).
+  #settled: Settled<any> | null = null;
 
   /** Internal: see {@link kOnCancel}. */
   [kOnCancel]: ((future: Future<any>) => void) | null = null;
@@ -122,8 +129,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   result(timeout?: number | null): Promise<T> {
     const seconds = checkTimeout("Future.result(timeout)", timeout);
-    if (this.done()) return this.#outcome();
-    return this.#whenDone(seconds, "result").then(() => this.#outcome());
+    if (seconds === null || this.done()) return this.#promise();
+    return this.#whenDone(seconds, "result").then(() => this.#promise());
   }
 
   /**
@@ -210,7 +217,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.result().then(onfulfilled, onrejected);
+    return this.#promise().then(onfulfilled, onrejected);
   }
 
   /** Internal: used by `wait` and `asCompleted`. */
@@ -253,6 +260,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
   }
 
+  /**
+   * A promise of the outcome. Asked for while the future is pending, it is the
+   * future's one shared promise, settled directly by `#settle`; once the future
+   * is done, an already-settled promise (as cheap as reading a cached one).
+   * Callers attach a handler or hand it to the user, as `result()` always has.
+   */
+  #promise(): Promise<T> {
+    const existing = this.#settled;
+    if (existing !== null) return existing.promise;
+    if (this.done()) return this.#outcome();
+    let resolve!: (value: T) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.#settled = { promise, resolve, reject };
+    return promise;
+  }
+
   #outcome(): Promise<T> {
     if (this.cancelled()) return Promise.reject(new CancelledError("the future was cancelled"));
     if (this.#failed) return Promise.reject(this.#exception);
@@ -264,21 +291,25 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return Promise.resolve(this.#failed ? this.#exception : null);
   }
 
-  /** Resolves when the future is done; rejects with TimeoutError after `seconds`. */
+  /**
+   * Resolves (never rejects with the outcome) when the future is done; rejects
+   * with TimeoutError after `seconds`.
+   */
   #whenDone(seconds: number | null, method: string): Promise<void> {
-    const settled = (this.#settled ??= deferred());
-    if (seconds === null) return settled.promise;
     if (seconds === 0) {
       return Promise.reject(new TimeoutError(`Future.${method}() timed out: the future is not done`));
     }
+    const settled = this.#promise();
+    if (seconds === null) return settled.then(noop, noop);
     return new Promise<void>((resolve, reject) => {
       const deadline = after(seconds, () =>
         reject(new TimeoutError(`Future.${method}() timed out after ${seconds} seconds`)),
       );
-      settled.promise.then(() => {
+      const done = (): void => {
         deadline.cancel();
         resolve();
-      });
+      };
+      settled.then(done, done);
     });
   }
 
@@ -289,9 +320,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
     for (const waiter of waiters) waiter.notify(this as Future<unknown>);
   }
 
-  /** Wake the promise-based readers and run the done callbacks. */
+  /** Settle the outcome promise (if anyone asked for it) and run the done callbacks. */
   #settle(): void {
-    this.#settled?.resolve();
+    const settled = this.#settled;
+    if (settled !== null && settled.resolve !== null) {
+      if (this.cancelled()) settled.reject!(new CancelledError("the future was cancelled"));
+      else if (this.#failed) settled.reject!(this.#exception);
+      else settled.resolve(this.#result);
+      settled.resolve = settled.reject = null;
+    }
     const callbacks = this.#callbacks;
     if (callbacks === null) return;
     this.#callbacks = null;
@@ -308,13 +345,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 }
 
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
+function noop(): void {}
 
 function errorName(error: unknown): string {
   if (error instanceof Error) return error.name;

@@ -5,7 +5,7 @@
  */
 import { TimeoutError } from "./errors.js";
 import { Fifo } from "./fifo.js";
-import type { Future } from "./future.js";
+import { kOutcome, type Future } from "./future.js";
 import { after, remainingSeconds, type Deadline } from "./timeouts.js";
 
 /** The async iterator `map` returns; `toArray()` collects it (Node 20 has no `Array.fromAsync`). */
@@ -46,6 +46,11 @@ export class MapIterator<R> implements MapResults<R> {
   #wakeConsumer: (() => void) | null = null;
   #wakePump: (() => void) | null = null;
   #tail: Promise<unknown> = Promise.resolve();
+  /** next() calls whose step has not settled yet. */
+  #inFlight = 0;
+  readonly #stepSettled = (): void => {
+    this.#inFlight--;
+  };
   #onAbort: (() => void) | null = null;
 
   constructor(plan: MapPlan<R>) {
@@ -80,12 +85,29 @@ export class MapIterator<R> implements MapResults<R> {
   }
 
   next(): Promise<IteratorResult<R>> {
-    // Serialise concurrent next() calls, as an async generator would.
-    const step = this.#tail.then(
-      () => this.#step(),
-      () => this.#step(),
-    );
-    this.#tail = step.catch(() => undefined);
+    if (this.#inFlight === 0) {
+      // The common path: no earlier next() pending and the result settled, so
+      // no promise chain is needed to keep the steps in order.
+      try {
+        const now = this.#stepNow();
+        if (now !== null) return Promise.resolve(now);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // #stepNow did the step's bookkeeping; #step() only waits.
+      return this.#queue(() => this.#step());
+    }
+    return this.#queue(() => {
+      const now = this.#stepNow();
+      return now !== null ? now : this.#step();
+    });
+  }
+
+  /** Serialise concurrent next() calls, as an async generator would. */
+  #queue(run: () => IteratorResult<R> | Promise<IteratorResult<R>>): Promise<IteratorResult<R>> {
+    this.#inFlight++;
+    const step = this.#tail.then(run, run);
+    this.#tail = step.then(this.#stepSettled, this.#stepSettled);
     return step;
   }
 
@@ -106,24 +128,55 @@ export class MapIterator<R> implements MapResults<R> {
   /** Collect every result, in input order. */
   async toArray(): Promise<R[]> {
     const out: R[] = [];
-    for await (const value of this) out.push(value);
-    return out;
+    for (;;) {
+      // Settled results are collected without a promise each; the rest wait.
+      const step = this.#inFlight === 0
+        ? (this.#stepNow() ?? (await this.#queue(() => this.#step())))
+        : await this.next();
+      if (step.done) return out;
+      out.push(step.value);
+    }
   }
 
-  async #step(): Promise<IteratorResult<R>> {
+  /**
+   * The part of a step that needs no waiting: the step's result when it is
+   * known now (the next result already settled, or the end), else `null` once
+   * the bookkeeping is done and `#step` must wait. Throws what the step raises.
+   */
+  #stepNow(): IteratorResult<R> | null {
     this.#checkAborted();
     if (this.#closed) return DONE;
     if (this.#tuples.sync && this.#buffersize !== null && !this.#sourceDone) {
       this.#refillSync();
     }
+    if (this.#futures.size === 0) return this.#sourceDone ? this.#end() : null;
+    const outcome = (this.#futures.peek() as Future<R>)[kOutcome]();
+    // A thenable result would be adopted by result(); leave it to that path.
+    if (outcome === null || (!outcome.failed && isThenable(outcome.value))) return null;
+    this.#take();
+    this.#index++;
+    if (!outcome.failed) return { value: outcome.value as R, done: false };
+    this.#close();
+    this.#checkAborted();
+    throw outcome.value;
+  }
+
+  /** The source is exhausted (or failed) and every result delivered. */
+  #end(): IteratorResult<R> {
+    const failure = this.#sourceError;
+    this.#close();
+    this.#checkAborted();
+    if (failure) throw failure.error;
+    return DONE;
+  }
+
+  /** The rest of a step after `#stepNow` returned `null`: wait for the next result. */
+  async #step(): Promise<IteratorResult<R>> {
+    // An abort or return() may have come in since #stepNow.
+    this.#checkAborted();
+    if (this.#closed) return DONE;
     while (this.#futures.size === 0) {
-      if (this.#sourceDone || this.#closed) {
-        const failure = this.#sourceError;
-        this.#close();
-        this.#checkAborted();
-        if (failure) throw failure.error;
-        return DONE;
-      }
+      if (this.#sourceDone || this.#closed) return this.#end();
       await this.#waitForPump();
       this.#checkAborted();
     }
@@ -233,6 +286,12 @@ export class MapIterator<R> implements MapResults<R> {
     this.#wakePump?.();
     this.#wakeConsumer?.();
   }
+}
+
+function isThenable(value: unknown): boolean {
+  return (typeof value === "object" && value !== null) || typeof value === "function"
+    ? typeof (value as { then?: unknown }).then === "function"
+    : false;
 }
 
 function closeQuietly(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {

@@ -4,6 +4,7 @@
  * (CANCELLED_AND_NOTIFIED).
  */
 import { TimeoutError } from "./errors.js";
+import { Fifo } from "./fifo.js";
 import { Future, kAddWaiter, kRaised, kRemoveWaiter, type Waiter } from "./future.js";
 import { after, checkTimeout, describe, remainingSeconds, type Deadline } from "./timeouts.js";
 
@@ -110,38 +111,42 @@ export function wait<F extends Future<any>>(
     return { done, notDone };
   };
 
-  const satisfied = (): boolean => {
-    let anyDone = false;
-    let allDone = true;
-    for (const f of all) {
-      const future = f as Future<unknown>;
-      if (!isComplete(future)) {
-        allDone = false;
-        continue;
-      }
-      anyDone = true;
-      if (returnWhen === FIRST_EXCEPTION && raised(future)) return true;
-    }
-    return allDone || (returnWhen === FIRST_COMPLETED && anyDone);
-  };
+  // One scan here; after it, each completion updates these counts in O(1)
+  // (a scan per completion made wait() quadratic in the number of futures).
+  const unfinished: F[] = [];
+  let anyRaised = false;
+  for (const f of all) {
+    if (!isComplete(f as Future<unknown>)) unfinished.push(f);
+    else if (raised(f as Future<unknown>)) anyRaised = true;
+  }
+  let remaining = unfinished.length;
+  const satisfied = (): boolean =>
+    remaining === 0
+    || (returnWhen === FIRST_COMPLETED && remaining < all.size)
+    || (returnWhen === FIRST_EXCEPTION && anyRaised);
 
   if (satisfied() || seconds === 0) return Promise.resolve(result());
 
   return new Promise((resolve) => {
     let deadline: Deadline | null = null;
+    let finished = false;
     const finish = (): void => {
+      if (finished) return;
+      finished = true;
       deadline?.cancel();
-      for (const f of all) f[kRemoveWaiter](waiter);
+      for (const f of unfinished) f[kRemoveWaiter](waiter);
       resolve(result());
     };
     const waiter: Waiter = {
+      // Called once per watched future, when it becomes FINISHED or
+      // CANCELLED_AND_NOTIFIED (both final).
       notify(future) {
-        if (returnWhen === FIRST_COMPLETED || (returnWhen === FIRST_EXCEPTION && raised(future)) || satisfied()) {
-          finish();
-        }
+        remaining--;
+        if (raised(future)) anyRaised = true;
+        if (satisfied()) finish();
       },
     };
-    for (const f of all) if (!isComplete(f as Future<unknown>)) f[kAddWaiter](waiter);
+    for (const f of unfinished) f[kAddWaiter](waiter);
     if (seconds !== null) deadline = after(seconds, finish);
   });
 }
@@ -165,7 +170,7 @@ export function asCompleted<F extends Future<any>>(
   const all = collect(fs, "asCompleted");
   const total = all.size;
   const pending = new Set<F>();
-  const ready: F[] = [];
+  const ready = new Fifo<F>();
   for (const f of all) {
     if (isComplete(f as Future<unknown>)) ready.push(f);
     else pending.add(f);
@@ -187,7 +192,7 @@ export function asCompleted<F extends Future<any>>(
     closed = true;
     for (const f of pending) f[kRemoveWaiter](waiter);
     pending.clear();
-    ready.length = 0;
+    ready.clear();
     // A next() still waiting when return() is called ends now instead of hanging.
     wake?.();
   };

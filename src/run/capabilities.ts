@@ -9,10 +9,35 @@
  * directly (`process.features.typescript`, the parser) are probed instead.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import vm from "node:vm";
-import semver from "semver";
+
+/** The few `semver` functions the version rules use. */
+interface Semver {
+  coerce: typeof import("semver/functions/coerce.js");
+  major: typeof import("semver/functions/major.js");
+  satisfies: typeof import("semver/functions/satisfies.js");
+}
+
+const requireHere = createRequire(import.meta.url);
+let semverFunctions: Semver | null = null;
+
+/**
+ * `semver`, required on first measurement rather than imported: its main
+ * entry is some fifty CommonJS modules, which importing `unirun` or
+ * `unirun/compat` would otherwise load up front (SPEC §5; BENCHMARKS.md P7).
+ * Only the three functions used are required.
+ */
+function semver(): Semver {
+  semverFunctions ??= {
+    coerce: requireHere("semver/functions/coerce.js"),
+    major: requireHere("semver/functions/major.js"),
+    satisfies: requireHere("semver/functions/satisfies.js"),
+  };
+  return semverFunctions;
+}
 
 /** The JavaScript runtime and its Node-compatible version. */
 export interface RuntimeInfo {
@@ -130,7 +155,8 @@ function runtimeInfo(): RuntimeInfo {
   const version = process.version;
   const versions = process.versions as NodeJS.ProcessVersions & { bun?: string; deno?: string };
   const runtime = versions.bun ? "bun" : (versions.deno ?? "Deno" in globalThis) ? "deno" : "node";
-  return { version, major: semver.major(semver.coerce(version) ?? "0.0.0"), runtime };
+  const { coerce, major } = semver();
+  return { version, major: major(coerce(version) ?? "0.0.0"), runtime };
 }
 
 // ——— permission model ———
@@ -173,9 +199,9 @@ function typeStripping(version: string): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)];
   if (flags.includes("--no-experimental-strip-types")) return false;
   if (flags.includes("--experimental-strip-types") || flags.includes("--experimental-transform-types")) {
-    return semver.satisfies(version, ">=22.6.0");
+    return semver().satisfies(version, ">=22.6.0");
   }
-  return semver.satisfies(version, "^22.18.0 || >=23.6.0");
+  return semver().satisfies(version, "^22.18.0 || >=23.6.0");
 }
 
 /** Whether `source` compiles; `vm.Script` compiles without running it. */

@@ -17,9 +17,11 @@
  * through `process.emitWarning`, where Node (or the application) reports them.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
-import dotenv from "dotenv";
 import { describe } from "../futures/timeouts.js";
+
+const requireHere = createRequire(import.meta.url);
 
 /** `UNIRUN_COMPAT_MODE` (SPEC §4): wrap constructors (`managed`) or re-export natives (`passthrough`). */
 export type CompatMode = "managed" | "passthrough";
@@ -372,6 +374,9 @@ function readEnvFile(env: Readonly<Record<string, string | undefined>>, cwd: str
     warnOnce("UNIRUN_ENV_FILE", named ?? file, `${subject} ${problem}; no .env file was read. ${fix}`);
     return { path: null, values: {} };
   }
+  // Required here, not imported: most processes have no .env file, and
+  // `fromEnv` is synchronous, so a dynamic import() would not do.
+  const dotenv = requireHere("dotenv") as typeof import("dotenv");
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(dotenv.parse(text))) {
     if (key.startsWith("UNIRUN_") && key !== "UNIRUN_ENV_FILE") values[key] = value;

@@ -1,13 +1,17 @@
 /**
  * The worker side of a pool: rebuild each call, run it, and answer with its
  * outcome. Shared by worker threads and child processes. A task that throws
- * is an answer (`ok: false`), never a crash of the worker.
+ * is an answer (a failed value), never a crash of the worker.
+ *
+ * The hot path is synchronous: a function already resolved in this worker is
+ * called without an `await`, and a request whose calls all return plain
+ * values is answered in the same turn.
  */
 import { inspectValue, sendProblem, type CloneProblem, type Transport } from "./arguments.js";
 import { serializeError } from "./errors.js";
 import { evaluateFunctionSource } from "./function-source.js";
-import { loadTaskExport } from "./task.js";
-import type { CallMessage, CallOutcome, CallSpec } from "./types.js";
+import { importTaskModule, loadTaskExport } from "./load-module.js";
+import type { CallMessage, CallSpec } from "./types.js";
 
 /** What a worker is told when it starts. */
 export interface WorkerConfig {
@@ -16,98 +20,41 @@ export interface WorkerConfig {
   initargs: unknown[];
 }
 
-/** One call, or several carried in one message. */
-export type WorkerRequest = { one: CallMessage } | { batch: CallMessage[] };
+/**
+ * Calls for a worker, columnar so that a function crosses once per message:
+ * `fns` the functions, `which[i]` the index in `fns` of call `i` (`0` when
+ * every call uses `fns[0]`), `args[i]` its arguments.
+ */
+export type WorkerRequest = [fns: CallSpec[], which: number[] | 0, args: unknown[][]];
 
-/** The answer to a request; `initFailed` when this worker's initializer threw. */
-export type WorkerReply =
-  | { outcomes: CallOutcome[]; ms: number }
-  | { initFailed: unknown };
+/**
+ * The answer to a request: `values[i]` is call `i`'s result, or its serialized
+ * error when `i` is in `failed` (`0` when none failed); `ms` the calls' time in
+ * the worker. `initFailed` when this worker's initializer threw.
+ */
+export type WorkerReply = [values: unknown[], failed: number[] | 0, ms: number] | { initFailed: unknown };
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** The calls of a request, one by one (for messages and tests). */
+export function callsOf([fns, which, args]: WorkerRequest): CallMessage[] {
+  return args.map((each, i) => ({ call: fns[which === 0 ? 0 : which[i]!]!, args: each }));
+}
 
 let initialized: Promise<void> | null = null;
+let initDone = false;
 
-/** Resolve a call spec to the function to call. */
-export function resolveCall(call: CallSpec): Promise<(...args: unknown[]) => unknown> | ((...args: unknown[]) => unknown) {
-  if (call.kind === "source") return evaluateFunctionSource(call.source) as (...args: unknown[]) => unknown;
-  return loadTaskExport(call.url, call.name);
-}
+/** Task modules this worker has loaded, by URL: their exports are looked up without waiting. */
+const namespaces = new Map<string, Record<string, unknown>>();
 
-async function runOne(message: CallMessage, transport: WorkerConfig["transport"]): Promise<CallOutcome> {
-  try {
-    const fn = await resolveCall(message.call);
-    const value = await fn(...message.args);
-    // A result that cannot cross back must fail its own future, not crash the worker.
-    const refused = checkResult(value, message.call, transport);
-    if (refused) return { id: message.id, ok: false, error: serializeError(refused) };
-    return { id: message.id, ok: true, value };
-  } catch (error) {
-    return { id: message.id, ok: false, error: serializeError(error) };
-  }
-}
-
-const FROM: Record<Transport, string> = { thread: "a worker thread", process: "a child process" };
-
-/**
- * Whether a task's result can be sent back to the caller: the bounded walk of
- * the argument check, then — for a worker thread, when that walk could not
- * see everything — the real serializer. A thread has no other net: piscina
- * posts the reply itself, and a reply it cannot clone kills the worker. (A
- * child process catches its own failed send, see child-entry.ts.)
- *
- * @returns the TypeError to fail the call with, or null when the result can cross.
- */
-export function checkResult(value: unknown, call: CallSpec, transport: Transport): TypeError | null {
-  const { problem, complete } = inspectValue(value, transport);
-  if (problem) return resultError(problem, call, transport);
-  if (complete || transport === "process") return null;
-  const refused = sendProblem(value, transport);
-  return refused && resultError(refused, call, transport);
-}
-
-/**
- * The TypeError for a result that cannot cross back, e.g. `the result of
- * task fib (fib.ts) cannot be sent back from a worker thread (return
- * value.cache: a Map...): <why>; return plain data ...`.
- *
- * @param cause the serializer's own error, when it was the one to refuse.
- */
-export function resultError(problem: CloneProblem, call: CallSpec, transport: Transport, cause?: unknown): TypeError {
-  // The argument advice after ';' (send data, recreate the object inside the task) is backwards for a result.
-  const why = problem.reason.split("; ", 1)[0]!.replace(/\.$/, "");
-  const message =
-    `the result of ${describeCall(call)} cannot be sent back from ${FROM[transport]} ` +
-    `(return value${problem.path}: ${problem.what}): ${why}; return plain data (objects, arrays, strings, ` +
-    "numbers, typed arrays) and rebuild anything richer on the calling side";
-  return cause === undefined ? new TypeError(message) : new TypeError(message, { cause });
-}
-
-/** `task fib (fib.ts)` for a task reference, `function fib` or `a self-contained function` for source. */
-function describeCall(call: CallSpec): string {
-  if (call.kind === "ref") return `task ${call.name} (${call.url.slice(call.url.lastIndexOf("/") + 1)})`;
-  const name = /^\s*(?:async\s+)?function\s*\*?\s*([\w$]+)/.exec(call.source)?.[1];
-  return name ? `function ${name}` : "a self-contained function";
-}
-
-/**
- * Run a request in this worker: the initializer first (once per worker), then
- * each call in order.
- */
-export async function handleRequest(request: WorkerRequest, config: WorkerConfig): Promise<WorkerReply> {
-  if (config.initializer !== null) {
-    const spec = config.initializer;
-    initialized ??= Promise.resolve()
-      .then(() => resolveCall(spec))
-      .then((fn) => fn(...config.initargs))
-      .then(() => undefined);
-    try {
-      await initialized;
-    } catch (error) {
-      return { initFailed: serializeError(error) };
-    }
-  }
-  const started = performance.now();
-  const messages = "one" in request ? [request.one] : request.batch;
-  const outcomes: CallOutcome[] = [];
-  for (const message of messages) outcomes.push(await runOne(message, config.transport));
-  return { outcomes, ms: performance.now() - started };
+/** Resolve a call spec to the function to call: at once when it is at hand, else a promise. */
+export function resolveCall(call: CallSpec): Promise<Fn> | Fn {
+  if (call.kind === "source") return evaluateFunctionSource(call.source) as Fn;
+  const fn = namespaces.get(call.url)?.[call.name];
+  if (typeof fn === "function") return fn as Fn;
+  // The first call (or a missing export, whose error loadTaskExport words): load, then remember the module.
+  return importTaskModule(call.url).then((namespace) => {
+    namespaces.set(call.url, namespace);
+    return loadTaskExport(call.url, call.name);
+  });
 }

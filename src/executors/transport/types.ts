@@ -11,17 +11,11 @@ export type CallSpec =
   /** A self-contained function, sent as source that evaluates (alone) to the function. */
   | { kind: "source"; source: string };
 
-/** A call as sent to a worker: the function, its arguments, and an id to answer by. */
+/** One call of a request, decoded (see `WorkerRequest` in runner.ts for the wire shape). */
 export interface CallMessage {
-  id: number;
   call: CallSpec;
   args: unknown[];
 }
-
-/** A worker's answer to one call. A task that throws is an answer, not a crash. */
-export type CallOutcome =
-  | { id: number; ok: true; value: unknown }
-  | { id: number; ok: false; error: SerializedError | unknown };
 
 /**
  * An error as it crosses a boundary: enough to rebuild it on the other side
