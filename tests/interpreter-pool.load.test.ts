@@ -110,6 +110,23 @@ describe("batching", () => {
     expect(Math.max(...sent.map((message) => message.calls.length))).toBeGreaterThan(1);
   });
 
+  it("a batch carries each function once (columnar), however many of its calls it holds", async () => {
+    const { ex, sent } = await warmPool();
+    const n = 6_000;
+    // Two functions interleaved, each a new function object per call (the same source): one spec each.
+    const futures = range(n).map((i) => (i % 3 === 0 ? ex.submit(add, i, 1) : ex.submit((x: number) => -x, i)));
+    const results = await within(Promise.all(futures), "mixed flood", 30);
+    expect(results).toEqual(range(n).map((i) => (i % 3 === 0 ? i + 1 : -i)));
+    expect(callsIn(sent)).toBe(n);
+    const batches = sent.filter((message) => message.calls.length > 1);
+    expect(batches.length).toBeGreaterThan(0);
+    for (const { request: [fns, which, args] } of sent) {
+      expect(new Set(fns).size).toBe(fns.length);
+      expect(fns.length).toBeLessThanOrEqual(2);
+      expect(which === 0 ? fns.length : which.length).toBe(which === 0 ? 1 : args.length);
+    }
+  });
+
   it("a call submitted to an idle pool is sent alone, at once", async () => {
     const { ex, sent } = await warmPool();
     const future = ex.submit(add, 1, 2);

@@ -8,6 +8,10 @@
  */
 import * as native from "../api/futures.js";
 import type { Decision } from "../run/decisions.js";
+// Imported in both modes: the exports must be bound synchronously (ESM link
+// time, and `require` in the CJS build, which cannot await an import()).
+// Loading it only defines classes: no pool, piscina, parser, semver or dotenv
+// is loaded before first use.
 import * as managed from "../run/managed-executors.js";
 import { currentConfig } from "../run/scheduler.js";
 

@@ -5,17 +5,30 @@
  * each exit judged — expected (retired, aborted, stopped) or a death that
  * breaks the pool, reported with its exit code or signal and stderr's tail.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
-import type { ChildMessage, ParentMessage } from "./child-entry.js";
+import type { ChildMessage, ParentMessage, RunMessage } from "./child-entry.js";
 import { entryModule, withEntryFlags } from "./entry.js";
 import { SendRefused, type PoolBackend, type StopHow } from "./pool-backend.js";
 import { workerExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
+import type { CallSpec } from "./transport/types.js";
+
+// Loaded on first use: child_process pulls in net, stream and dgram, which
+// importing unirun (or a pool that never starts a child) should not pay for.
+const requireHere = createRequire(import.meta.url);
+let childProcessModule: typeof import("node:child_process") | null = null;
+function childProcess(): typeof import("node:child_process") {
+  childProcessModule ??= requireHere("node:child_process") as typeof import("node:child_process");
+  return childProcessModule;
+}
 
 const STDERR_TAIL = 4096;
 // How long a dead child's stderr may take to deliver its last bytes (a grandchild can hold it open forever).
 const STDERR_GRACE_MS = 100;
+// Functions a child is told about at most; past it, their numbers are handed out again.
+const MAX_KNOWN = 1_024;
 
 /** A child that died: its exit code or signal, and the end of what it wrote to stderr. */
 export class ChildExitError extends Error {
@@ -47,6 +60,10 @@ interface Child {
   /** Leaving on purpose (retired, aborted, stopped): its exit breaks nothing. */
   leaving: boolean;
   stderr: string;
+  /** The functions this child was sent, by the number it knows each by. */
+  known: Map<CallSpec, number>;
+  /** The number the next new function gets (below MAX_KNOWN: the child keeps them in an array). */
+  nextId: number;
 }
 
 export interface Spawn {
@@ -65,7 +82,6 @@ export class ChildProcessBackend implements PoolBackend {
   readonly #retiring = new Set<Child>();
   readonly #idle: Child[] = [];
   readonly #waiting: Job[] = [];
-  #seq = 0;
   #stopping = false;
   /** A child died: the pool is about to break, so no new child starts meanwhile. */
   #doomed = false;
@@ -107,13 +123,13 @@ export class ChildProcessBackend implements PoolBackend {
   #start(): Child {
     const entry = entryModule("child");
     const flags = this.#spawn.execArgv ?? workerExecArgv();
-    const proc = fork(entry.filename, [], {
+    const proc = childProcess().fork(entry.filename, [], {
       serialization: "advanced",
       execArgv: withEntryFlags(flags, entry),
       env: this.#spawn.env ?? process.env,
       stdio: ["ignore", "inherit", "pipe", "ipc"],
     });
-    const child: Child = { proc, ready: false, job: null, tasks: 0, leaving: false, stderr: "" };
+    const child: Child = { proc, ready: false, job: null, tasks: 0, leaving: false, stderr: "", known: new Map(), nextId: 0 };
     this.#children.add(child);
     proc.stderr!.on("data", (chunk: Buffer) => {
       process.stderr.write(chunk);
@@ -132,7 +148,7 @@ export class ChildProcessBackend implements PoolBackend {
     if (job.signal) {
       job.signal.addEventListener("abort", () => this.#abort(child, job), { once: true });
     }
-    if (child.ready) this.#send(child, { type: "run", seq: ++this.#seq, request: job.request });
+    if (child.ready) this.#send(child, runMessage(child, job.request));
   }
 
   #send(child: Child, message: ParentMessage): void {
@@ -144,21 +160,23 @@ export class ChildProcessBackend implements PoolBackend {
       // the call's fault, not the child's — the pool core fails only those calls.
       const job = child.job;
       child.job = null;
-      job?.reject(message.type === "run" ? new SendRefused(error) : error);
+      // The child never heard of the functions this message defined.
+      if (Array.isArray(message) && message[3] !== 0) for (const [, spec] of message[3]) child.known.delete(spec);
+      job?.reject(Array.isArray(message) ? new SendRefused(error) : error);
       this.#release(child);
     }
   }
 
   #onMessage(child: Child, message: ChildMessage): void {
-    if (message.type === "ready") {
+    if (!Array.isArray(message) && "type" in message && message.type === "ready") {
       child.ready = true;
       this.#send(child, { type: "init", config: this.#spawn.config });
-      if (child.job) this.#send(child, { type: "run", seq: ++this.#seq, request: child.job.request });
+      if (child.job) this.#send(child, runMessage(child, child.job.request));
       return;
     }
     const job = child.job;
     child.job = null;
-    job?.resolve(message.reply);
+    job?.resolve(message as WorkerReply);
     this.#release(child);
   }
 
@@ -238,6 +256,29 @@ export class ChildProcessBackend implements PoolBackend {
     const handles = [child.proc, child.proc.channel, child.proc.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
     for (const handle of handles) (on ? handle?.ref : handle?.unref)?.call(handle);
   }
+}
+
+/**
+ * @internal The request as `child` reads it: each function by its number,
+ * sent along (in `defs`) the first time; exported for tests.
+ */
+export function runMessage(child: Pick<Child, "known" | "nextId">, [fns, which, args]: WorkerRequest): RunMessage {
+  let defs: [number, CallSpec][] | 0 = 0;
+  // Start over before the message, never within it: its numbers must not collide.
+  if (child.nextId + fns.length > MAX_KNOWN) {
+    child.known.clear();
+    child.nextId = 0;
+  }
+  const ids = fns.map((spec) => {
+    let id = child.known.get(spec);
+    if (id === undefined) {
+      id = child.nextId++;
+      child.known.set(spec, id);
+      (defs === 0 ? (defs = []) : defs).push([id, spec]);
+    }
+    return id;
+  });
+  return [ids, which, args, defs];
 }
 
 /** Resolves once `stderr` has ended, or after STDERR_GRACE_MS. */

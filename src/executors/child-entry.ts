@@ -13,18 +13,24 @@ import {
   type WorkerReply,
   type WorkerRequest,
 } from "./transport/runner.js";
-import type { CallOutcome } from "./transport/types.js";
+import type { CallSpec } from "./transport/types.js";
+
+/**
+ * A request over the channel: a WorkerRequest whose functions are numbers.
+ * `defs` first tells the child what a number stands for; the parent sends
+ * each function once per child and numbers it from then on (a number may be
+ * given a new meaning later: the parent keeps at most a bounded set per child).
+ */
+export type RunMessage = [fns: number[], which: number[] | 0, args: unknown[][], defs: [id: number, spec: CallSpec][] | 0];
 
 /** Parent → child. */
-export type ParentMessage =
-  | { type: "init"; config: WorkerConfig }
-  | { type: "run"; seq: number; request: WorkerRequest }
-  | { type: "exit" };
+export type ParentMessage = RunMessage | { type: "init"; config: WorkerConfig } | { type: "exit" };
 
-/** Child → parent. */
-export type ChildMessage = { type: "ready" } | { type: "reply"; seq: number; reply: WorkerReply };
+/** Child → parent: ready once, then one reply per request. */
+export type ChildMessage = { type: "ready" } | WorkerReply;
 
 let config: WorkerConfig | null = null;
+const specs: CallSpec[] = [];
 let busy = false;
 let parentGone = false;
 
@@ -35,36 +41,40 @@ function send(message: ChildMessage, request?: WorkerRequest): void {
   } catch (error) {
     // A result the serializer refuses after all: answer with the error instead,
     // so only that call fails and this child lives on.
-    if (message.type !== "reply" || !("outcomes" in message.reply) || !request) throw error;
-    const outcomes = message.reply.outcomes.map((outcome) => refusedResult(outcome, request, error));
-    process.send!({ ...message, reply: { ...message.reply, outcomes } });
+    if (!Array.isArray(message) || !request) throw error;
+    process.send!(refusedResults(message, request, error));
   }
 }
 
-/** The outcome again, or the result's TypeError when the serializer refuses its value. */
-function refusedResult(outcome: CallOutcome, request: WorkerRequest, error: unknown): CallOutcome {
-  if (!outcome.ok) return outcome;
-  // Unbounded, unlike the check in the runner: this is the last net.
-  const problem = sendProblem(outcome.value, "process");
-  if (problem === null) return outcome;
-  const calls = "one" in request ? [request.one] : request.batch;
-  const call = calls.find((each) => each.id === outcome.id)!.call;
-  return { id: outcome.id, ok: false, error: serializeError(resultError(problem, call, "process", error)) };
+/** The reply again, with each result the serializer refuses replaced by its TypeError. */
+function refusedResults([values, failed, ms]: [unknown[], number[] | 0, number], request: WorkerRequest, error: unknown): WorkerReply {
+  const [fns, which] = request;
+  const failing = failed === 0 ? [] : [...failed];
+  const checked = values.map((value, i) => {
+    if (failing.includes(i)) return value;
+    // Unbounded, unlike the check in the runner: this is the last net.
+    const problem = sendProblem(value, "process");
+    if (problem === null) return value;
+    failing.push(i);
+    return serializeError(resultError(problem, fns[which === 0 ? 0 : which[i]!]!, "process", error));
+  });
+  return [checked, failing.length > 0 ? failing : 0, ms];
 }
 
 async function onMessage(message: ParentMessage): Promise<void> {
-  if (message.type === "init") {
-    config = message.config;
+  if (!Array.isArray(message)) {
+    if (message.type === "init") config = message.config;
+    else process.disconnect?.();
     return;
   }
-  if (message.type === "exit") {
-    process.disconnect?.();
-    return;
-  }
+  const [ids, which, args, defs] = message;
+  if (defs !== 0) for (const [id, spec] of defs) specs[id] = spec;
+  const request: WorkerRequest = [ids.map((id) => specs[id]!), which, args];
   busy = true;
-  const reply = await handleRequest(message.request, config!);
+  const handled = handleRequest(request, config!);
+  const reply = handled instanceof Promise ? await handled : handled;
   busy = false;
-  send({ type: "reply", seq: message.seq, reply }, message.request);
+  send(reply, request);
   if (parentGone) process.exit(0);
 }
 

@@ -13,7 +13,7 @@ import { SignalWatch } from "./signal-watch.js";
 import { cloneFailureMessage, refusesArguments, type Transport } from "./transport/arguments.js";
 import { deserializeError } from "./transport/errors.js";
 import type { WorkerReply, WorkerRequest } from "./transport/runner.js";
-import type { CallMessage, CallSpec } from "./transport/types.js";
+import type { CallSpec } from "./transport/types.js";
 
 export interface PoolItem {
   id: number;
@@ -45,7 +45,8 @@ export class Dispatcher {
   readonly #maxWorkers: number;
   readonly #batching: BatchPolicy;
   readonly #queue = new Fifo<Job>();
-  readonly #running = new Set<PoolItem>();
+  /** The messages in flight, each an array of calls (a late reply to one no longer here is ignored). */
+  readonly #running = new Set<PoolItem[]>();
   // Pending: cancel. Running: cancel() is false, and the backend stops the worker (it has the signal).
   readonly #signals = new SignalWatch<PoolItem>((item) => item.future.cancel());
   #inFlight = 0;
@@ -98,7 +99,7 @@ export class Dispatcher {
 
   /** Forget every running call; the caller settles what it gets (late replies are ignored). */
   takeRunning(): PoolItem[] {
-    const items = [...this.#running];
+    const items = [...this.#running].flat();
     this.#running.clear();
     return items;
   }
@@ -170,9 +171,8 @@ export class Dispatcher {
 
   #send(items: PoolItem[], signal: AbortSignal | null, transferList: TransferListItem[] | null = null): void {
     this.#inFlight++;
-    for (const item of items) this.#running.add(item);
-    const messages: CallMessage[] = items.map(({ id, call, args }) => ({ id, call, args }));
-    const request: WorkerRequest = messages.length === 1 ? { one: messages[0]! } : { batch: messages };
+    this.#running.add(items);
+    const request = requestOf(items);
     const options: { signal?: AbortSignal; transferList?: TransferListItem[] } = {};
     if (signal) options.signal = signal;
     if (transferList) options.transferList = transferList;
@@ -200,22 +200,37 @@ export class Dispatcher {
       );
       return;
     }
-    this.#batching.record(reply.ms, items.length);
-    reply.outcomes.forEach((outcome, i) => {
-      if (outcome.ok) this.#settle(items[i]!, outcome.value, false);
-      else this.#settle(items[i]!, deserializeError(outcome.error), true);
-    });
+    const [values, failed, ms] = reply;
+    this.#batching.record(ms, items.length);
+    if (this.#running.delete(items)) {
+      // `failed` lists the failed calls' indices in ascending order.
+      let k = 0;
+      let nextFailed = failed === 0 ? -1 : failed[0]!;
+      for (let i = 0; i < items.length; i++) {
+        if (i !== nextFailed) {
+          this.#settle(items[i]!, values[i], false);
+          continue;
+        }
+        this.#settle(items[i]!, deserializeError(values[i]), true);
+        nextFailed = (failed as number[])[++k] ?? -1;
+      }
+    }
     this.#dispatch();
   }
 
   #onFailure(items: PoolItem[], signal: AbortSignal | null, error: unknown): void {
     this.#inFlight--;
-    if (!this.#halted && signal?.aborted) {
+    if (!this.#running.has(items)) {
+      // Its calls were settled already (the pool broke or stopped).
+    } else if (!this.#halted && signal?.aborted) {
       // Stopped on purpose: its worker was replaced; only these calls fail.
+      this.#running.delete(items);
       for (const item of items) this.#settle(item, signal.reason, true);
     } else if (!this.#halted && error instanceof SendRefused) {
+      this.#running.delete(items);
       this.#onRefused(items, signal, error.error);
     } else {
+      // A crash: breaking the pool fails these calls with every other running one.
       const message = `A ${this.#host.worker} of the pool terminated abruptly while the future was running or pending`;
       this.#host.breakPool(message, error);
       return;
@@ -238,12 +253,36 @@ export class Dispatcher {
     if (rest.length > 0) this.#send(rest, signal);
   }
 
-  /** A running call's outcome; ignored when it was settled already (failed by a break, aborted). */
+  /** A running call's outcome (its message was still in flight). */
   #settle(item: PoolItem, value: unknown, failed: boolean): void {
-    if (!this.#running.delete(item)) return;
-    this.release(item);
+    if (item.signal !== null) this.release(item);
     if (item.future.done()) return;
     if (failed) item.future.setException(value);
     else item.future.setResult(value);
   }
+}
+
+/**
+ * The columnar request for `items`: each function once, then the arguments.
+ * Arrays are built by push: the serializer writes a holey array (`new
+ * Array(n)`) key by key, a packed one in a single pass.
+ */
+function requestOf(items: PoolItem[]): WorkerRequest {
+  const first = items[0]!.call;
+  const fns: CallSpec[] = [first];
+  const args: unknown[][] = [];
+  let which: number[] | 0 = 0;
+  for (const { call, args: each } of items) {
+    args.push(each);
+    // Call specs are memoized (call-spec.ts): one function is one object.
+    if (which === 0 && call === first) continue;
+    if (which === 0) {
+      which = [];
+      for (let i = 0; i < args.length - 1; i++) which.push(0);
+    }
+    let f = fns.indexOf(call);
+    if (f < 0) f = fns.push(call) - 1;
+    which.push(f);
+  }
+  return [fns, which, args];
 }

@@ -41,14 +41,20 @@ export function notTransferable(fn: Function, args: readonly unknown[], transpor
     checkArguments(args, "submit(fn, ...args)", transport);
     return null;
   } catch (error) {
-    if (error instanceof TypeError) return firstLine(error.message);
+    if (error instanceof TypeError) return summary(error.message);
     throw error;
   }
 }
 
-function firstLine(message: string): string {
+/**
+ * The part of a transport TypeError that says what is wrong, for a decision's
+ * detail: `fn captures \`latency\``, without the caller prefix or the advice
+ * (the downgrade warning carries the advice).
+ */
+function summary(message: string): string {
   const line = message.split("\n", 1)[0] ?? message;
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+  const what = line.replace(/^[^:]*\([^)]*\): /, "").split(" — ", 1)[0] ?? line;
+  return what.length > 160 ? `${what.slice(0, 157)}...` : what;
 }
 
 /** Whether the task asks for a CPU: a `cpuBound` task reference, or an `ioHeavy: false` context. */
