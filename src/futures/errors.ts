@@ -16,7 +16,8 @@
  * errors do) so that it survives minification and is not an own enumerable key.
  */
 
-function named<T extends abstract new (...args: never[]) => Error>(cls: T, name: string): T {
+/** @internal Give an Error class its `name` on the prototype; other layers' error classes use it too. */
+export function named<T extends abstract new (...args: never[]) => Error>(cls: T, name: string): T {
   Object.defineProperty(cls.prototype, "name", {
     value: name,
     writable: true,

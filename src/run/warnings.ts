@@ -25,6 +25,7 @@ export interface Downgrade {
   resolved: string;
 }
 
+import { named } from "../futures/errors.js";
 import type { WarningsMode } from "./config.js";
 
 /** Options of {@link emitDowngrade}. */
@@ -44,17 +45,6 @@ export function downgradeMessage(d: Downgrade): string {
     `${d.surface} downgraded to native behaviour: ${d.reason} ` +
     `(requested=${d.requested}, resolved=${d.resolved})`
   );
-}
-
-function named<T extends abstract new (...args: never[]) => Error>(cls: T, name: string): T {
-  // On the prototype, like the built-in errors: survives minification, not an own key.
-  Object.defineProperty(cls.prototype, "name", {
-    value: name,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
-  return cls;
 }
 
 /**
