@@ -17,7 +17,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Worker } from "node:worker_threads";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BrokenInterpreterPool,
   CancelledError,
@@ -33,7 +33,7 @@ import { backendOf, exited, sharedCell, started } from "./fixtures/pool-helpers.
 import type * as Pool from "./fixtures/pool-tasks.js";
 import type * as Threads from "./fixtures/pool-threads.js";
 import { root, runNode } from "./run-node.js";
-import { range, within } from "./thread-pool.helpers.js";
+import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const THREADS = new URL("./fixtures/pool-threads.ts", import.meta.url);
@@ -43,15 +43,7 @@ const throwFromTimer = task<typeof Pool, "throwFromTimer">(POOL, "throwFromTimer
 const exhaustMemory = task<typeof Pool, "exhaustMemory">(POOL, "exhaustMemory");
 const hangReporting = task<typeof Threads, "hangReporting">(THREADS, "hangReporting");
 
-const made: InterpreterPoolExecutor[] = [];
-function pool(options?: InterpreterPoolExecutorOptions): InterpreterPoolExecutor {
-  const ex = new InterpreterPoolExecutor(options);
-  made.push(ex);
-  return ex;
-}
-afterEach(async () => {
-  for (const ex of made.splice(0)) await within(ex.terminateWorkers(), "cleanup terminateWorkers", 10);
-});
+const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
 
 interface Scene {
   ex: InterpreterPoolExecutor;

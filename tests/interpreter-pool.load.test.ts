@@ -9,26 +9,18 @@
  * The assertions are structural (counts, results), never timings; waits are
  * bounded generously for a loaded 2-core machine.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
 import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
-import { range, turns, within } from "./thread-pool.helpers.js";
+import { range, stoppedAfterEach, turns, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const add = task<typeof Pool, "add">(POOL, "add");
 const failSome = task<typeof Pool, "failSome">(POOL, "failSome");
 const slowAdd = task<typeof Pool, "slowAdd">(POOL, "slowAdd");
 
-const made: InterpreterPoolExecutor[] = [];
-function pool(options?: InterpreterPoolExecutorOptions): InterpreterPoolExecutor {
-  const ex = new InterpreterPoolExecutor(options);
-  made.push(ex);
-  return ex;
-}
-afterEach(async () => {
-  for (const ex of made.splice(0)) await within(ex.terminateWorkers(), "cleanup terminateWorkers", 10);
-});
+const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
 
 /** A pool of two workers that has run a first call, so that its backend exists and its messages can be recorded. */
 async function warmPool(): Promise<{ ex: InterpreterPoolExecutor; sent: SentMessage[] }> {

@@ -10,7 +10,7 @@
  * Waits are bounded; no timing is asserted.
  */
 import { threadId as mainThreadId } from "node:worker_threads";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BrokenInterpreterPool,
   CancelledError,
@@ -22,7 +22,7 @@ import { kPoolBackend } from "../src/executors/pool-executor.js";
 import { backendOf, exited, recordMessages, release, sharedCell, started } from "./fixtures/pool-helpers.js";
 import * as tasks from "./fixtures/pool-tasks.js";
 import type * as Threads from "./fixtures/pool-threads.js";
-import { range, turns, within } from "./thread-pool.helpers.js";
+import { range, stoppedAfterEach, turns, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const THREADS = new URL("./fixtures/pool-threads.ts", import.meta.url);
@@ -43,15 +43,7 @@ const throwTypeError = task<typeof Threads, "throwTypeError">(THREADS, "throwTyp
 const hangReporting = task<typeof Threads, "hangReporting">(THREADS, "hangReporting");
 const runUntilReleased = task<typeof Threads, "runUntilReleased">(THREADS, "runUntilReleased");
 
-const made: InterpreterPoolExecutor[] = [];
-function pool(options?: InterpreterPoolExecutorOptions): InterpreterPoolExecutor {
-  const ex = new InterpreterPoolExecutor(options);
-  made.push(ex);
-  return ex;
-}
-afterEach(async () => {
-  for (const ex of made.splice(0)) await within(ex.terminateWorkers(), "cleanup terminateWorkers", 10);
-});
+const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
 
 describe("lazy start and transferable tasks", () => {
   it("starts no backend and no thread until the first task is sent, never inside submit()", async () => {

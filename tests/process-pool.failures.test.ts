@@ -24,7 +24,7 @@ import {
 import type * as Pool from "./fixtures/pool-tasks.js";
 import type * as Proc from "./fixtures/proc-tasks.js";
 import { deadline, isRunning, killIfRunning, requireBuild, startParent, until, whenGone } from "./fixtures/proc-helpers.js";
-import { range, within } from "./thread-pool.helpers.js";
+import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const PROC = new URL("./fixtures/proc-tasks.ts", import.meta.url);
@@ -35,17 +35,9 @@ const throwFromTimer = task<typeof Pool, "throwFromTimer">(POOL, "throwFromTimer
 const hang = task<typeof Pool, "hang">(POOL, "hang");
 const pid = task<typeof Proc, "pid">(PROC, "pid");
 
-const made: ProcessPoolExecutor[] = [];
 const pidsSeen: number[] = [];
-function pool(options?: ProcessPoolExecutorOptions): ProcessPoolExecutor {
-  const ex = new ProcessPoolExecutor(options);
-  made.push(ex);
-  return ex;
-}
-afterEach(async () => {
-  for (const ex of made.splice(0)) await within(ex.killWorkers(), "cleanup killWorkers", 10);
-  killIfRunning(pidsSeen.splice(0));
-});
+const pool = stoppedAfterEach((options?: ProcessPoolExecutorOptions) => new ProcessPoolExecutor(options), "killWorkers");
+afterEach(() => killIfRunning(pidsSeen.splice(0)));
 
 /** The pids of the pool's `n` children, learned from `n` overlapping tasks. */
 async function childPids(ex: ProcessPoolExecutor, n: number): Promise<number[]> {

@@ -9,7 +9,7 @@
  * a failing test leaves no child behind. Waits are bounded; no timing is asserted.
  */
 import os from "node:os";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   BrokenProcessPool,
   CancelledError,
@@ -23,7 +23,7 @@ import type * as Pool from "./fixtures/pool-tasks.js";
 import type * as Proc from "./fixtures/proc-tasks.js";
 import { isRunning, requireBuild, until, whenGone } from "./fixtures/proc-helpers.js";
 import { runNode } from "./run-node.js";
-import { range, within } from "./thread-pool.helpers.js";
+import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const PROC = new URL("./fixtures/proc-tasks.ts", import.meta.url);
@@ -40,15 +40,7 @@ const remembered = task<typeof Proc, "remembered">(PROC, "remembered");
 const throwKind = task<typeof Proc, "throwKind">(PROC, "throwKind");
 const farUnsendable = task<typeof Proc, "farUnsendable">(PROC, "farUnsendable");
 
-const made: { killWorkers(): Promise<void> }[] = [];
-function pool(options?: ProcessPoolExecutorOptions): ProcessPoolExecutor {
-  const ex = new ProcessPoolExecutor(options);
-  made.push(ex);
-  return ex;
-}
-afterEach(async () => {
-  for (const ex of made.splice(0)) await within(ex.killWorkers(), "cleanup killWorkers", 10);
-});
+const pool = stoppedAfterEach((options?: ProcessPoolExecutorOptions) => new ProcessPoolExecutor(options), "killWorkers");
 
 describe("construction and lazy start", () => {
   it("starts no child until the first task runs, and never inside submit()", async () => {

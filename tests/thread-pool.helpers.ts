@@ -2,6 +2,7 @@
  * Shared helpers for the event-loop ThreadPoolExecutor tests: promises the test
  * controls instead of sleeps, bounded waits, and an in-flight counter.
  */
+import { afterEach } from "vitest";
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -96,4 +97,30 @@ export function counter(): { iterable: Generator<number>; pulled: () => number; 
 export function divmod(a: number, b: number): [number, number] {
   if (b === 0) throw new RangeError("integer division or modulo by zero");
   return [Math.floor(a / b), a % b];
+}
+
+/** A pool executor's ways to stop its workers now. */
+interface Stoppable {
+  terminateWorkers(): Promise<void>;
+  killWorkers(): Promise<void>;
+}
+
+/**
+ * Wrap an executor constructor in a factory that remembers what it makes and
+ * stops it all after each test (`how`, bounded to 10 s), so a failing test never
+ * leaves workers or children running into the next one. Call at module level.
+ */
+export function stoppedAfterEach<O, E extends Stoppable>(
+  make: (options?: O) => E,
+  how: keyof Stoppable = "terminateWorkers",
+): (options?: O) => E {
+  const made: E[] = [];
+  afterEach(async () => {
+    for (const ex of made.splice(0)) await within(ex[how](), `cleanup ${how}`, 10);
+  });
+  return (options) => {
+    const ex = make(options);
+    made.push(ex);
+    return ex;
+  };
 }
