@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import type { Readable } from "node:stream";
 import type { ChildMessage, ParentMessage, RunMessage } from "./child-entry.js";
 import { entryModule, withEntryFlags } from "./entry.js";
-import { SendRefused, type PoolBackend, type StopHow } from "./pool-backend.js";
+import { SendRefused, type PoolBackend, type RunOptions, type StopHow } from "./pool-backend.js";
 import { workerExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
 import type { CallSpec } from "./transport/types.js";
@@ -47,14 +47,15 @@ export class ChildExitError extends Error {
 
 interface Job {
   request: WorkerRequest;
-  signal: AbortSignal | undefined;
-  resolve: (reply: WorkerReply) => void;
-  reject: (error: unknown) => void;
+  /** Where the answer goes; its `signal` stops the child. */
+  options: RunOptions;
 }
 
 interface Child {
   proc: ChildProcess;
   ready: boolean;
+  /** Whether its handles keep the parent alive (busy) or not (idle). */
+  refed: boolean;
   job: Job | null;
   tasks: number;
   /** Leaving on purpose (retired, aborted, stopped): its exit breaks nothing. */
@@ -65,6 +66,8 @@ interface Child {
   /** The number the next new function gets (below MAX_KNOWN: the child keeps them in an array). */
   nextId: number;
 }
+
+type Handle = { ref?(): void; unref?(): void };
 
 export interface Spawn {
   config: WorkerConfig;
@@ -90,20 +93,18 @@ export class ChildProcessBackend implements PoolBackend {
     this.#spawn = spawn;
   }
 
-  run(request: WorkerRequest, options: { signal?: AbortSignal }): Promise<WorkerReply> {
+  run(request: WorkerRequest, options: RunOptions): void {
     const room = this.#children.size < this.#spawn.size;
     // fork() throws when the permission model denies child processes: so does run().
     const child = this.#doomed ? null : (this.#idle.pop() ?? (room ? this.#start() : null));
-    return new Promise((resolve, reject) => {
-      const job: Job = { request, signal: options.signal, resolve, reject };
-      if (child) this.#assign(child, job);
-      else this.#waiting.push(job);
-    });
+    const job: Job = { request, options };
+    if (child) this.#assign(child, job);
+    else this.#waiting.push(job);
   }
 
   async destroy(how: StopHow): Promise<void> {
     this.#stopping = true;
-    for (const job of this.#waiting.splice(0)) job.reject(new Error("the process pool was stopped"));
+    for (const job of this.#waiting.splice(0)) fail(job, new Error("the process pool was stopped"));
     const exits = [...this.#children, ...this.#retiring].map((child) => {
       child.leaving = true;
       // An awaited shutdown must keep the process alive until its children are gone.
@@ -129,7 +130,7 @@ export class ChildProcessBackend implements PoolBackend {
       env: this.#spawn.env ?? process.env,
       stdio: ["ignore", "inherit", "pipe", "ipc"],
     });
-    const child: Child = { proc, ready: false, job: null, tasks: 0, leaving: false, stderr: "", known: new Map(), nextId: 0 };
+    const child: Child = { proc, ready: false, refed: false, job: null, tasks: 0, leaving: false, stderr: "", known: new Map(), nextId: 0 };
     this.#children.add(child);
     proc.stderr!.on("data", (chunk: Buffer) => {
       process.stderr.write(chunk);
@@ -145,9 +146,8 @@ export class ChildProcessBackend implements PoolBackend {
     child.job = job;
     child.tasks++;
     this.#ref(child, true);
-    if (job.signal) {
-      job.signal.addEventListener("abort", () => this.#abort(child, job), { once: true });
-    }
+    const signal = job.options.signal;
+    if (signal) signal.addEventListener("abort", () => this.#abort(child, job), { once: true });
     if (child.ready) this.#send(child, runMessage(child, job.request));
   }
 
@@ -162,8 +162,8 @@ export class ChildProcessBackend implements PoolBackend {
       child.job = null;
       // The child never heard of the functions this message defined.
       if (Array.isArray(message) && message[3] !== 0) for (const [, spec] of message[3]) child.known.delete(spec);
-      job?.reject(Array.isArray(message) ? new SendRefused(error) : error);
       this.#release(child);
+      if (job) fail(job, Array.isArray(message) ? new SendRefused(error) : error);
     }
   }
 
@@ -176,8 +176,9 @@ export class ChildProcessBackend implements PoolBackend {
     }
     const job = child.job;
     child.job = null;
-    job?.resolve(message as WorkerReply);
     this.#release(child);
+    // At once, not on a later microtask: the reply is the hot path.
+    job?.options.onReply(message as WorkerReply);
   }
 
   /** A child is free again: retire it, hand it the next job, or let it idle. */
@@ -207,7 +208,7 @@ export class ChildProcessBackend implements PoolBackend {
     child.leaving = true;
     child.job = null;
     child.proc.kill("SIGKILL");
-    job.reject(job.signal!.reason);
+    fail(job, job.options.signal!.reason);
   }
 
   #onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
@@ -222,7 +223,7 @@ export class ChildProcessBackend implements PoolBackend {
     // 'exit' can come before the last bytes of stderr, which often say why.
     void stderrDrained(child.proc.stderr).then(() => {
       const error = new ChildExitError(child.proc.pid, code, signal, child.stderr);
-      if (job) job.reject(error);
+      if (job) job.options.onFailure(error);
       else if (!expected) this.#spawn.onFatal(error);
     });
     const next = this.#stopping || this.#doomed ? undefined : this.#waiting.shift();
@@ -235,7 +236,7 @@ export class ChildProcessBackend implements PoolBackend {
     try {
       child = this.#start();
     } catch (error) {
-      job.reject(error);
+      fail(job, error);
       return;
     }
     this.#assign(child, job);
@@ -247,15 +248,35 @@ export class ChildProcessBackend implements PoolBackend {
     this.#children.delete(child);
     const job = child.job;
     child.job = null;
-    if (job) job.reject(error);
+    if (job) fail(job, error);
     else this.#spawn.onFatal(error);
   }
 
   /** Busy children keep the parent alive; idle ones never do. */
   #ref(child: Child, on: boolean): void {
-    const handles = [child.proc, child.proc.channel, child.proc.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
-    for (const handle of handles) (on ? handle?.ref : handle?.unref)?.call(handle);
+    if (child.refed === on) return;
+    child.refed = on;
+    const { proc } = child;
+    const channel = proc.channel as Handle | null | undefined;
+    const stderr = proc.stderr as Handle | null;
+    if (on) {
+      proc.ref();
+      channel?.ref?.();
+      stderr?.ref?.();
+    } else {
+      proc.unref();
+      channel?.unref?.();
+      stderr?.unref?.();
+    }
   }
+}
+
+/**
+ * Fail `job` on a later microtask: a failure found inside run(), an abort
+ * listener or destroy() must not re-enter the dispatcher there.
+ */
+function fail(job: Job, error: unknown): void {
+  queueMicrotask(() => job.options.onFailure(error));
 }
 
 /**
@@ -269,15 +290,16 @@ export function runMessage(child: Pick<Child, "known" | "nextId">, [fns, which, 
     child.known.clear();
     child.nextId = 0;
   }
-  const ids = fns.map((spec) => {
+  const ids: number[] = [];
+  for (const spec of fns) {
     let id = child.known.get(spec);
     if (id === undefined) {
       id = child.nextId++;
       child.known.set(spec, id);
       (defs === 0 ? (defs = []) : defs).push([id, spec]);
     }
-    return id;
-  });
+    ids.push(id);
+  }
   return [ids, which, args, defs];
 }
 

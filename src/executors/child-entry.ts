@@ -61,7 +61,7 @@ function refusedResults([values, failed, ms]: [unknown[], number[] | 0, number],
   return [checked, failing.length > 0 ? failing : 0, ms];
 }
 
-async function onMessage(message: ParentMessage): Promise<void> {
+function onMessage(message: ParentMessage): void {
   if (!Array.isArray(message)) {
     if (message.type === "init") config = message.config;
     else process.disconnect?.();
@@ -69,16 +69,23 @@ async function onMessage(message: ParentMessage): Promise<void> {
   }
   const [ids, which, args, defs] = message;
   if (defs !== 0) for (const [id, spec] of defs) specs[id] = spec;
-  const request: WorkerRequest = [ids.map((id) => specs[id]!), which, args];
+  const fns: CallSpec[] = [];
+  for (const id of ids) fns.push(specs[id]!);
+  const request: WorkerRequest = [fns, which, args];
   busy = true;
   const handled = handleRequest(request, config!);
-  const reply = handled instanceof Promise ? await handled : handled;
+  // Answered in the same turn when no call had to be awaited (the common case).
+  if (handled instanceof Promise) void handled.then((reply) => answer(reply, request));
+  else answer(handled, request);
+}
+
+function answer(reply: WorkerReply, request: WorkerRequest): void {
   busy = false;
   send(reply, request);
   if (parentGone) process.exit(0);
 }
 
-process.on("message", (message: ParentMessage) => void onMessage(message));
+process.on("message", onMessage);
 // Announce readiness only once listening: a message sent earlier could be lost.
 send({ type: "ready" });
 process.on("disconnect", () => {

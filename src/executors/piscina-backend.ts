@@ -6,10 +6,10 @@
  * piscina's run(), and run() throws it on: the pool breaks with that cause).
  */
 import { createRequire } from "node:module";
-import type { ResourceLimits, TransferListItem, Worker } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { Piscina as PiscinaType } from "piscina";
 import { entryModule, withEntryFlags } from "./entry.js";
-import { SendRefused, type PoolBackend, type StopHow } from "./pool-backend.js";
+import { SendRefused, type PoolBackend, type RunOptions, type StopHow } from "./pool-backend.js";
 import { workerExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
 
@@ -28,6 +28,7 @@ export class WorkerExitError extends Error {
 
 // What postMessage throws when it refuses a message: nothing was sent.
 const REFUSED_CODES = new Set(["ERR_INVALID_TRANSFER_OBJECT", "ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST"]);
+const NO_OPTIONS = Object.freeze({});
 
 export interface PiscinaOptions {
   config: WorkerConfig;
@@ -41,6 +42,9 @@ export class PiscinaBackend implements PoolBackend {
   readonly #onFatal: (error: unknown) => void;
   /** Workers whose exit this backend listens for. */
   readonly #watched = new WeakSet<Worker>();
+  /** Watched workers that have not exited: once the pool is full, run() need not look for new ones. */
+  #watchedLive = 0;
+  readonly #size: number;
   /** Thread ids piscina stopped while they still ran (an abort, an idle timeout, destroy): their exit is expected. */
   readonly #leaving = new Set<number>();
   /** Errors a worker itself raised: a task failing with one of them is a crash, whatever its class. */
@@ -54,6 +58,7 @@ export class PiscinaBackend implements PoolBackend {
     const { Piscina } = requireHere("piscina") as typeof import("piscina");
     const entry = entryModule("worker");
     this.#onFatal = onFatal;
+    this.#size = size;
     this.#pool = new Piscina({
       filename: entry.filename,
       minThreads: 0,
@@ -78,21 +83,25 @@ export class PiscinaBackend implements PoolBackend {
     });
   }
 
-  run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply> {
+  run(request: WorkerRequest, options: RunOptions): void {
     if (this.#startFailure) throw this.#startFailure.error;
+    const { signal, transferList } = options;
+    // The common case shares one options object: piscina copies what it is given.
+    const piscinaOptions = signal || transferList ? { signal, transferList } : NO_OPTIONS;
     let reply: Promise<WorkerReply>;
     try {
-      reply = this.#pool.run(request, options as Parameters<PiscinaType["run"]>[1]) as Promise<WorkerReply>;
+      reply = this.#pool.run(request, piscinaOptions as Parameters<PiscinaType["run"]>[1]) as Promise<WorkerReply>;
     } catch (error) {
       // Only starting a worker throws here (`new Worker`, denied by the permission model).
       this.#startFailure = { error };
       throw error;
     }
     // run() may have started a worker; watch it from its first moment, not only once it is ready.
-    this.#watchThreads();
-    return reply.catch((error: unknown) => {
-      throw this.#refused(error) ? new SendRefused(error) : error;
-    });
+    if (this.#watchedLive < this.#size) this.#watchThreads();
+    reply.then(
+      (value) => options.onReply(value),
+      (error: unknown) => options.onFailure(this.#refused(error) ? new SendRefused(error) : error),
+    );
   }
 
   destroy(_how: StopHow): Promise<void> {
@@ -120,6 +129,7 @@ export class PiscinaBackend implements PoolBackend {
     for (const worker of this.#pool.threads) {
       if (this.#watched.has(worker)) continue;
       this.#watched.add(worker);
+      this.#watchedLive++;
       const id = worker.threadId;
       worker.on("error", (error: unknown) => {
         if (typeof error === "object" && error !== null) this.#crashes.add(error);
@@ -129,6 +139,7 @@ export class PiscinaBackend implements PoolBackend {
   }
 
   #onExit(id: number, code: number): void {
+    this.#watchedLive--;
     if (this.#leaving.delete(id) || this.#destroyed) return;
     // A worker that was running a task fails it, and that failure breaks the
     // pool with its own, more precise cause (an uncaught error, out of

@@ -7,17 +7,33 @@
 import type { TransferListItem } from "node:worker_threads";
 import type { WorkerReply, WorkerRequest } from "./transport/runner.js";
 
+/**
+ * One request's options and where its answer goes. Callbacks rather than a
+ * returned promise: a reply reaches the dispatcher without an extra promise
+ * hop, and a message needs no closure of its own.
+ */
+export interface RunOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly transferList?: TransferListItem[] | undefined;
+  /** The worker answered. Called at most once, and never inside `run()`. */
+  onReply(reply: WorkerReply): void;
+  /**
+   * No answer: {@link SendRefused} when the serializer refused the request
+   * (the worker is fine), anything else when the worker died (or was stopped
+   * because `signal` aborted). Called at most once, and never inside `run()`.
+   */
+  onFailure(error: unknown): void;
+}
+
 /** How a pool executor reaches its workers. */
 export interface PoolBackend {
   /**
-   * Send a request to a free worker. Resolves with the reply; rejects with
-   * {@link SendRefused} when the serializer refused the request (the worker is
-   * fine), and with anything else when the worker died (or was stopped
-   * because `signal` aborted).
+   * Send a request to a free worker (or queue it for the next one); the
+   * outcome goes to `options.onReply` or `options.onFailure`.
    * @throws when no worker can start (the permission model denies worker
    *   threads or child processes): the pool breaks, with that error as its cause.
    */
-  run(request: WorkerRequest, options: { signal?: AbortSignal; transferList?: TransferListItem[] }): Promise<WorkerReply>;
+  run(request: WorkerRequest, options: RunOptions): void;
   /**
    * Stop every worker: `graceful` once idle, `terminate`/`kill` at once.
    * Resolves once they have all exited. May be called again, to escalate.

@@ -8,7 +8,7 @@ import type { TransferListItem } from "node:worker_threads";
 import { Fifo } from "../futures/fifo.js";
 import { Future, kOnCancel } from "../futures/future.js";
 import { BatchPolicy } from "./pool-batching.js";
-import { SendRefused, type PoolBackend } from "./pool-backend.js";
+import { SendRefused, type PoolBackend, type RunOptions } from "./pool-backend.js";
 import { SignalWatch } from "./signal-watch.js";
 import { cloneFailureMessage, refusesArguments, type Transport } from "./transport/arguments.js";
 import { deserializeError } from "./transport/errors.js";
@@ -45,8 +45,8 @@ export class Dispatcher {
   readonly #maxWorkers: number;
   readonly #batching: BatchPolicy;
   readonly #queue = new Fifo<Job>();
-  /** The messages in flight, each an array of calls (a late reply to one no longer here is ignored). */
-  readonly #running = new Set<PoolItem[]>();
+  /** The messages in flight (a late reply to one no longer here is ignored). */
+  readonly #running = new Set<Message>();
   // Pending: cancel. Running: cancel() is false, and the backend stops the worker (it has the signal).
   readonly #signals = new SignalWatch<PoolItem>((item) => item.future.cancel());
   #inFlight = 0;
@@ -99,7 +99,8 @@ export class Dispatcher {
 
   /** Forget every running call; the caller settles what it gets (late replies are ignored). */
   takeRunning(): PoolItem[] {
-    const items = [...this.#running].flat();
+    const items: PoolItem[] = [];
+    for (const message of this.#running) items.push(...message.items);
     this.#running.clear();
     return items;
   }
@@ -171,27 +172,19 @@ export class Dispatcher {
 
   #send(items: PoolItem[], signal: AbortSignal | null, transferList: TransferListItem[] | null = null): void {
     this.#inFlight++;
-    this.#running.add(items);
-    const request = requestOf(items);
-    const options: { signal?: AbortSignal; transferList?: TransferListItem[] } = {};
-    if (signal) options.signal = signal;
-    if (transferList) options.transferList = transferList;
-    let sent: Promise<WorkerReply>;
+    const message = new Message(this, items, signal, transferList);
+    this.#running.add(message);
     try {
-      sent = this.#host.backend().run(request, options);
+      this.#host.backend().run(requestOf(items), message);
     } catch (error) {
       // No worker could start (the permission model denies them, a missing entry module): a break, not a crash.
       this.#inFlight--;
       this.#host.breakPool(`The pool could not start a ${this.#host.worker}`, error);
-      return;
     }
-    sent.then(
-      (reply) => this.#onReply(items, reply),
-      (error: unknown) => this.#onFailure(items, signal, error),
-    );
   }
 
-  #onReply(items: PoolItem[], reply: WorkerReply): void {
+  /** @internal A message's reply (see {@link Message}). */
+  replied(message: Message, reply: WorkerReply): void {
     this.#inFlight--;
     if ("initFailed" in reply) {
       this.#host.breakPool(
@@ -201,8 +194,9 @@ export class Dispatcher {
       return;
     }
     const [values, failed, ms] = reply;
+    const items = message.items;
     this.#batching.record(ms, items.length);
-    if (this.#running.delete(items)) {
+    if (this.#running.delete(message)) {
       // `failed` lists the failed calls' indices in ascending order.
       let k = 0;
       let nextFailed = failed === 0 ? -1 : failed[0]!;
@@ -218,21 +212,23 @@ export class Dispatcher {
     this.#dispatch();
   }
 
-  #onFailure(items: PoolItem[], signal: AbortSignal | null, error: unknown): void {
+  /** @internal A message that got no reply (see {@link Message}). */
+  failedToReply(message: Message, error: unknown): void {
     this.#inFlight--;
-    if (!this.#running.has(items)) {
+    const { items, signal } = message;
+    if (!this.#running.has(message)) {
       // Its calls were settled already (the pool broke or stopped).
     } else if (!this.#halted && signal?.aborted) {
       // Stopped on purpose: its worker was replaced; only these calls fail.
-      this.#running.delete(items);
+      this.#running.delete(message);
       for (const item of items) this.#settle(item, signal.reason, true);
     } else if (!this.#halted && error instanceof SendRefused) {
-      this.#running.delete(items);
-      this.#onRefused(items, signal, error.error);
+      this.#running.delete(message);
+      this.#onRefused(items, signal ?? null, error.error);
     } else {
       // A crash: breaking the pool fails these calls with every other running one.
-      const message = `A ${this.#host.worker} of the pool terminated abruptly while the future was running or pending`;
-      this.#host.breakPool(message, error);
+      const text = `A ${this.#host.worker} of the pool terminated abruptly while the future was running or pending`;
+      this.#host.breakPool(text, error);
       return;
     }
     this.#dispatch();
@@ -263,12 +259,40 @@ export class Dispatcher {
 }
 
 /**
+ * A message in flight: its calls, its options for the backend, and the
+ * callbacks the backend answers through — methods, so that a message costs
+ * one object and no closures.
+ */
+class Message implements RunOptions {
+  readonly signal: AbortSignal | undefined;
+  readonly transferList: TransferListItem[] | undefined;
+  readonly items: PoolItem[];
+  readonly #dispatcher: Dispatcher;
+
+  constructor(dispatcher: Dispatcher, items: PoolItem[], signal: AbortSignal | null, transferList: TransferListItem[] | null) {
+    this.#dispatcher = dispatcher;
+    this.items = items;
+    this.signal = signal ?? undefined;
+    this.transferList = transferList ?? undefined;
+  }
+
+  onReply(reply: WorkerReply): void {
+    this.#dispatcher.replied(this, reply);
+  }
+
+  onFailure(error: unknown): void {
+    this.#dispatcher.failedToReply(this, error);
+  }
+}
+
+/**
  * The columnar request for `items`: each function once, then the arguments.
  * Arrays are built by push: the serializer writes a holey array (`new
  * Array(n)`) key by key, a packed one in a single pass.
  */
 function requestOf(items: PoolItem[]): WorkerRequest {
   const first = items[0]!.call;
+  if (items.length === 1) return [[first], 0, [items[0]!.args]];
   const fns: CallSpec[] = [first];
   const args: unknown[][] = [];
   let which: number[] | 0 = 0;

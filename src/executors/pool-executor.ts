@@ -13,6 +13,7 @@ import {
   checkCallable,
   checkShutdownOptions,
   checkSubmitOptions,
+  type AnyIterable,
   type MapOptions,
   type ShutdownOptions,
   type SubmitOptions,
@@ -20,7 +21,7 @@ import {
 import { kOnCancel, type Future } from "../futures/future.js";
 import { BackendSlot, type PoolBackend } from "./pool-backend.js";
 import { Dispatcher, type PoolItem } from "./pool-dispatch.js";
-import { chunkedSubmitter } from "./pool-map.js";
+import { PoolMapChunker, chunkedSubmitter, type ChunkHost } from "./pool-map.js";
 import { checkArguments } from "./transport/arguments.js";
 import { toCallSpec } from "./transport/call-spec.js";
 import type { WorkerConfig } from "./transport/runner.js";
@@ -137,7 +138,23 @@ export abstract class PoolExecutor extends Executor {
     if (chunksize <= 1) return super.mapSubmitter(fn, options);
     const caller = "map(fn, ...iterables)";
     checkCallable(fn, caller);
-    const host = {
+    return chunkedSubmitter(this.#chunkHost(), toCallSpec(fn, caller), chunksize, options.signal ?? null);
+  }
+
+  /** `map` with no `chunksize`: chunks that adapt to the calls' duration, no `Future` per call (see pool-map.ts). */
+  protected override mapChunker(
+    fn: (...args: any[]) => unknown,
+    options: MapOptions,
+    _inputs?: readonly AnyIterable<unknown>[],
+  ): PoolMapChunker | null {
+    if (options.chunksize !== undefined) return null;
+    const caller = "map(fn, ...iterables)";
+    checkCallable(fn, caller);
+    return new PoolMapChunker(this.#chunkHost(), toCallSpec(fn, caller), this.maxWorkers, options.signal ?? null);
+  }
+
+  #chunkHost(): ChunkHost {
+    return {
       transport: this.#kind.transport,
       checkOpen: () => this.#checkOpen(),
       item: (call: PoolItem["call"], args: unknown[], how: string, signal: AbortSignal | null) =>
@@ -148,7 +165,6 @@ export abstract class PoolExecutor extends Executor {
         else this.#dispatcher.push(chunk);
       },
     };
-    return chunkedSubmitter(host, toCallSpec(fn, caller), chunksize, options.signal ?? null);
   }
 
   #enqueue(

@@ -5,7 +5,7 @@
  */
 import type { TransferListItem } from "node:worker_threads";
 import type { Future } from "./future.js";
-import { MapIterator, type MapResults } from "./map.js";
+import { MapIterator, type MapChunker, type MapResults } from "./map.js";
 import { checkTimeout, describe } from "./timeouts.js";
 
 /** Per-task options for `submitWith`. */
@@ -130,13 +130,30 @@ export abstract class Executor {
     }
     const { iterables, options } = splitMapArguments(rest);
     const timeout = checkTimeout("map(timeout)", options.timeout);
+    const chunker = this.mapChunker(fn, options, iterables);
+    const submit = chunker ? notUsed : this.mapSubmitter(fn, options, iterables);
     return new MapIterator<Awaited<R>>({
-      submit: this.mapSubmitter(fn, options, iterables) as (args: unknown[]) => Future<Awaited<R>>,
+      submit: submit as (args: unknown[]) => Future<Awaited<R>>,
+      chunker,
       iterables,
       timeout,
       buffersize: options.buffersize ?? null,
       signal: options.signal ?? null,
     });
+  }
+
+  /**
+   * How `map` submits its calls a chunk at a time — one `Future` per chunk,
+   * none per call — or `null` (the default) to submit them one by one through
+   * `mapSubmitter`. Pool executors use it when no `chunksize` is given.
+   * @throws as `map` does for a function the executor cannot run.
+   */
+  protected mapChunker(
+    _fn: (...args: any[]) => unknown,
+    _options: MapOptions,
+    _inputs: readonly AnyIterable<unknown>[] = [],
+  ): MapChunker | null {
+    return null;
   }
 
   /**
@@ -156,6 +173,10 @@ export abstract class Executor {
     }
     return (args) => this.submit(fn, ...args);
   }
+}
+
+function notUsed(): never {
+  throw new Error("map(): unreachable: calls go through the chunker");
 }
 
 function isIterable(value: unknown): value is AnyIterable<unknown> {

@@ -5,7 +5,9 @@
  */
 import { TimeoutError } from "./errors.js";
 import { Fifo } from "./fifo.js";
-import { kOutcome, type Future } from "./future.js";
+import { ChunkFeed, type MapChunker } from "./map-chunks.js";
+import { closeQuietly, zip, type Tuples } from "./zip.js";
+import { Future, kOutcome } from "./future.js";
 import { after, remainingSeconds, type Deadline } from "./timeouts.js";
 
 /** The async iterator `map` returns; `toArray()` collects it (Node 20 has no `Array.fromAsync`). */
@@ -17,15 +19,19 @@ export interface MapResults<R> extends AsyncIterableIterator<R> {
 }
 
 /** One argument tuple per call, zipped from the input iterables. */
-type Tuples = { sync: true; iterator: Iterator<unknown[]> } | { sync: false; iterator: AsyncIterator<unknown[]> };
+
 
 export interface MapPlan<R> {
   submit: (args: unknown[]) => Future<R>;
+  /** When given, calls go a chunk at a time through it, and `submit` is not used. */
+  chunker?: MapChunker | null;
   iterables: readonly (Iterable<unknown> | AsyncIterable<unknown>)[];
   timeout: number | null;
   buffersize: number | null;
   signal: AbortSignal | null;
 }
+
+export type { MapChunk, MapChunker } from "./map-chunks.js";
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
@@ -36,7 +42,7 @@ export class MapIterator<R> implements MapResults<R> {
   readonly #timeout: number | null;
   readonly #dueMs: number | null;
   readonly #signal: AbortSignal | null;
-  #futures = new Fifo<Future<R>>();
+  #futures: Fifo<Future<R>> | ChunkFeed = new Fifo<Future<R>>();
   #index = 0;
   #sourceDone = false;
   #sourceError: { error: unknown } | null = null;
@@ -60,6 +66,7 @@ export class MapIterator<R> implements MapResults<R> {
     this.#dueMs = plan.timeout === null ? null : performance.now() + plan.timeout * 1000;
     this.#signal = plan.signal;
     this.#tuples = zip(plan.iterables);
+    if (plan.chunker) this.#futures = new ChunkFeed(plan.chunker, plan.iterables.length, () => this.#wakeConsumer?.());
     if (this.#signal?.aborted) {
       this.#close();
       return;
@@ -75,6 +82,7 @@ export class MapIterator<R> implements MapResults<R> {
         while (this.#futures.size < limit && this.#pullSync()) {
           /* pulled and submitted */
         }
+        this.#fill();
       } catch (error) {
         this.#close();
         throw error;
@@ -150,10 +158,17 @@ export class MapIterator<R> implements MapResults<R> {
       this.#refillSync();
     }
     if (this.#futures.size === 0) return this.#sourceDone ? this.#end() : null;
-    const outcome = (this.#futures.peek() as Future<R>)[kOutcome]();
+    const outcome = this.#futures instanceof ChunkFeed
+      ? this.#futures.peek()
+      : (this.#futures.peek() as Future<R>)[kOutcome]();
     // A thenable result would be adopted by result(); leave it to that path.
     if (outcome === null || (!outcome.failed && isThenable(outcome.value))) return null;
-    this.#take();
+    if (this.#futures instanceof ChunkFeed) {
+      this.#futures.take();
+      this.#wakePump?.();
+    } else {
+      this.#take();
+    }
     this.#index++;
     if (!outcome.failed) return { value: outcome.value as R, done: false };
     this.#close();
@@ -180,6 +195,7 @@ export class MapIterator<R> implements MapResults<R> {
       await this.#waitForPump();
       this.#checkAborted();
     }
+    if (this.#futures instanceof ChunkFeed) return this.#stepChunk(this.#futures);
     const future = this.#take();
     const index = this.#index++;
     try {
@@ -200,8 +216,42 @@ export class MapIterator<R> implements MapResults<R> {
     }
   }
 
+  /** `#step` for chunks: wait for the chunk of the next result. */
+  async #stepChunk(feed: ChunkFeed): Promise<IteratorResult<R>> {
+    for (;;) {
+      const outcome = feed.peek();
+      if (outcome !== null) {
+        feed.take();
+        this.#index++;
+        this.#wakePump?.();
+        if (!outcome.failed) return { value: outcome.value as R, done: false };
+        this.#close();
+        this.#checkAborted();
+        throw outcome.value;
+      }
+      const chunk = feed.head();
+      try {
+        await chunk.result(this.#dueMs === null ? null : remainingSeconds(this.#dueMs));
+      } catch (error) {
+        if (!chunk.done() && error instanceof TimeoutError) {
+          this.#close();
+          this.#checkAborted();
+          throw new TimeoutError(`map() timed out after ${this.#timeout} seconds: result ${this.#index} is not done`);
+        }
+        // A chunk that failed as a whole: peek() reports it at this index.
+      }
+      this.#checkAborted();
+      if (this.#closed) return DONE;
+    }
+  }
+
+  /** Send what chunk-level submission has pulled (no-op on the per-call path). */
+  #fill(): void {
+    if (this.#futures instanceof ChunkFeed) this.#futures.fill();
+  }
+
   #take(): Future<R> {
-    const future = this.#futures.shift() as Future<R>;
+    const future = (this.#futures as Fifo<Future<R>>).shift() as Future<R>;
     this.#wakePump?.();
     return future;
   }
@@ -213,14 +263,15 @@ export class MapIterator<R> implements MapResults<R> {
       this.#sourceDone = true;
       return false;
     }
-    this.#futures.push(this.#submit(step.value));
+    if (this.#futures instanceof ChunkFeed) this.#futures.push(step.value);
+    else this.#futures.push(this.#submit(step.value));
     return true;
   }
 
   /** With buffersize, submit one more before taking a result (Python's order). */
   #refillSync(): void {
     try {
-      this.#pullSync();
+      if (this.#pullSync() && this.#futures instanceof ChunkFeed) this.#futures.fillOrFail();
     } catch (error) {
       // Raised once the results before it have been delivered: at its index.
       this.#sourceError = { error };
@@ -240,7 +291,12 @@ export class MapIterator<R> implements MapResults<R> {
         const step = await iterator.next();
         if (this.#closed) break;
         if (step.done) break;
-        this.#futures.push(this.#submit(step.value));
+        if (this.#futures instanceof ChunkFeed) {
+          this.#futures.push(step.value);
+          this.#futures.fillOrFail();
+        } else {
+          this.#futures.push(this.#submit(step.value));
+        }
         this.#wakeConsumer?.();
       }
     } catch (error) {
@@ -277,7 +333,8 @@ export class MapIterator<R> implements MapResults<R> {
     if (this.#closed) return;
     this.#closed = true;
     this.#closedBeforeAbort = !this.#signal?.aborted;
-    for (const future of this.#futures.takeAll()) future.cancel();
+    if (this.#futures instanceof ChunkFeed) this.#futures.cancelAll();
+    else for (const future of this.#futures.takeAll()) future.cancel();
     if (this.#onAbort) this.#signal?.removeEventListener("abort", this.#onAbort);
     if (!this.#sourceDone) {
       this.#sourceDone = true;
@@ -292,67 +349,4 @@ function isThenable(value: unknown): boolean {
   return (typeof value === "object" && value !== null) || typeof value === "function"
     ? typeof (value as { then?: unknown }).then === "function"
     : false;
-}
-
-function closeQuietly(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {
-  try {
-    const done = iterator.return?.();
-    if (done && typeof (done as Promise<unknown>).then === "function") {
-      (done as Promise<unknown>).then(undefined, () => undefined);
-    }
-  } catch {
-    // The consumer has stopped; a source that fails to close has nothing to tell it.
-  }
-}
-
-/** Zip like Python: stop at the shortest input; asynchronous when any input is. */
-function zip(iterables: readonly (Iterable<unknown> | AsyncIterable<unknown>)[]): Tuples {
-  const allSync = iterables.every((it) => typeof (it as Iterable<unknown>)[Symbol.iterator] === "function"
-    && typeof (it as AsyncIterable<unknown>)[Symbol.asyncIterator] !== "function");
-  if (allSync) {
-    const its = iterables.map((it) => (it as Iterable<unknown>)[Symbol.iterator]());
-    const iterator: Iterator<unknown[]> = {
-      next() {
-        if (its.length === 0) return { value: undefined, done: true };
-        // Built with push: V8 serializes a preallocated (holey) array key by
-        // key, about twice as slowly, when it is sent to a worker.
-        const tuple: unknown[] = [];
-        for (let i = 0; i < its.length; i++) {
-          const step = its[i]!.next();
-          if (step.done) {
-            for (let j = 0; j < its.length; j++) if (j !== i) its[j]!.return?.();
-            return { value: undefined, done: true };
-          }
-          tuple.push(step.value);
-        }
-        return { value: tuple, done: false };
-      },
-      return() {
-        for (const it of its) it.return?.();
-        return { value: undefined, done: true };
-      },
-    };
-    return { sync: true, iterator };
-  }
-  const its = iterables.map((it) =>
-    typeof (it as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function"
-      ? (it as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-      : (it as Iterable<unknown>)[Symbol.iterator](),
-  );
-  const iterator: AsyncIterator<unknown[]> = {
-    async next() {
-      if (its.length === 0) return { value: undefined, done: true };
-      const steps = await Promise.all(its.map((it) => it.next()));
-      if (steps.some((s) => s.done)) {
-        await Promise.allSettled(its.map((it, i) => (steps[i]!.done ? undefined : it.return?.())));
-        return { value: undefined, done: true };
-      }
-      return { value: steps.map((s) => s.value), done: false };
-    },
-    async return() {
-      await Promise.allSettled(its.map((it) => it.return?.()));
-      return { value: undefined, done: true };
-    },
-  };
-  return { sync: false, iterator };
 }

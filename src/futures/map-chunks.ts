@@ -1,0 +1,157 @@
+/**
+ * Chunk-level `map` (SPEC §2 batching): an executor that can carry many calls
+ * in one message hands `map` a {@link MapChunker}; the calls pulled from the
+ * source then wait in a {@link ChunkFeed} and go out a chunk at a time, and
+ * their results come back per chunk, with no `Future` per call.
+ */
+import { Fifo } from "./fifo.js";
+import { Future, kOutcome } from "./future.js";
+
+/** One message's worth of `map` calls: one `Future` for all of them. */
+export interface MapChunk {
+  /** Succeeds once every call has an outcome; fails when the chunk as a whole did (its calls fail with it). */
+  readonly done: Future<unknown>;
+  /** Whether call `i` failed, once `done`. */
+  failed(i: number): boolean;
+  /** Call `i`'s result (or error), once `done`. */
+  value(i: number): unknown;
+  /** Cancel the calls that have not started. */
+  cancel(): void;
+}
+
+/** How an executor takes `map` calls a chunk at a time (see `Executor.mapChunker`). */
+export interface MapChunker {
+  /** Chunks sent and not yet done, at most. */
+  readonly window: number;
+  /** Refuse a call's arguments as `submit` would. @throws TypeError */
+  check(args: unknown[]): void;
+  /** How many calls the next chunk should carry, `remaining` being those not sent yet. */
+  nextSize(remaining: number): number;
+  /** Send `tuples` as one chunk. @throws as `submit` does (shut down, broken). */
+  submit(tuples: unknown[][]): MapChunk;
+}
+
+/**
+ * Chunk-level submission: the calls pulled from the source wait here and go
+ * out a chunk at a time (at most `window` chunks in flight); their results are
+ * handed out in order straight from the chunks, with no `Future` per call.
+ */
+export class ChunkFeed {
+  readonly #chunker: MapChunker;
+  readonly #onChunkDone: () => void;
+  /** Calls pulled and not sent: their argument tuples, or (one input) just the argument. */
+  #unsent: unknown[] = [];
+  readonly #single: boolean;
+  #unsentHead = 0;
+  readonly #sent = new Fifo<{ chunk: MapChunk; size: number }>();
+  /** Results of the head chunk already handed out. */
+  #pos = 0;
+  #inFlight = 0;
+  #stopped = false;
+  /** Pulled and not yet handed out. */
+  size = 0;
+  readonly #outcome = { failed: false, value: undefined as unknown };
+  readonly #chunkDone = (): void => {
+    this.#inFlight--;
+    if (this.#stopped) return;
+    this.fillOrFail();
+    this.#onChunkDone();
+  };
+
+  constructor(chunker: MapChunker, inputs: number, onChunkDone: () => void) {
+    this.#chunker = chunker;
+    this.#single = inputs === 1;
+    this.#onChunkDone = onChunkDone;
+  }
+
+  push(tuple: unknown[]): void {
+    this.#chunker.check(tuple);
+    // A million waiting one-element arrays would be old-generation garbage;
+    // the argument alone is kept, and its tuple rebuilt when it is sent.
+    this.#unsent.push(this.#single ? tuple[0] : tuple);
+    this.size++;
+  }
+
+  /** Send chunks while fewer than `window` are in flight. @throws what the chunker's submit throws. */
+  fill(): void {
+    while (!this.#stopped && this.#inFlight < this.#chunker.window && this.#unsentHead < this.#unsent.length) {
+      const remaining = this.#unsent.length - this.#unsentHead;
+      const n = Math.min(remaining, this.#chunker.nextSize(remaining));
+      const tuples = this.#tuples(n);
+      const chunk = this.#chunker.submit(tuples);
+      this.#advance(n);
+      this.#inFlight++;
+      this.#sent.push({ chunk, size: n });
+      chunk.done.addDoneCallback(this.#chunkDone);
+    }
+  }
+
+  /** The next `n` unsent calls' argument tuples. */
+  #tuples(n: number): unknown[][] {
+    const end = this.#unsentHead + n;
+    if (!this.#single) return this.#unsent.slice(this.#unsentHead, end) as unknown[][];
+    const tuples: unknown[][] = [];
+    for (let i = this.#unsentHead; i < end; i++) tuples.push([this.#unsent[i]]);
+    return tuples;
+  }
+
+  /** `fill`, where a send that fails fails the calls not sent (at their index) instead of throwing. */
+  fillOrFail(): void {
+    try {
+      this.fill();
+    } catch (error) {
+      this.#failRest(error);
+    }
+  }
+
+  /** A send failed after map() returned: the calls not sent fail with its error, at their index. */
+  #failRest(error: unknown): void {
+    const n = this.#unsent.length - this.#unsentHead;
+    if (n === 0) return;
+    const done = new Future<unknown>();
+    done.setException(error);
+    this.#advance(n);
+    this.#sent.push({ chunk: { done, failed: () => true, value: () => error, cancel: () => undefined }, size: n });
+  }
+
+  #advance(n: number): void {
+    this.#unsentHead += n;
+    if (this.#unsentHead === this.#unsent.length) {
+      this.#unsent = [];
+      this.#unsentHead = 0;
+    }
+  }
+
+  /** The chunk holding the next result (there is one when `size > 0`). */
+  head(): Future<unknown> {
+    return (this.#sent.peek() as { chunk: MapChunk }).chunk.done;
+  }
+
+  /** The next result's outcome when its chunk is done, else null (the object is reused). */
+  peek(): { failed: boolean; value: unknown } | null {
+    const head = this.#sent.peek();
+    if (head === undefined) return null;
+    const whole = head.chunk.done[kOutcome]();
+    if (whole === null) return null;
+    if (whole.failed) return whole;
+    this.#outcome.failed = head.chunk.failed(this.#pos);
+    this.#outcome.value = head.chunk.value(this.#pos);
+    return this.#outcome;
+  }
+
+  take(): void {
+    this.size--;
+    if (++this.#pos < (this.#sent.peek() as { size: number }).size) return;
+    this.#sent.shift();
+    this.#pos = 0;
+  }
+
+  /** Cancel every call not started, and send nothing more. */
+  cancelAll(): void {
+    this.#stopped = true;
+    for (const { chunk } of this.#sent.takeAll()) chunk.cancel();
+    this.#unsent = [];
+    this.#unsentHead = 0;
+    this.size = 0;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `map` with no chunksize on a pool executor goes a chunk at a time, with no
+ * Future per call: chunks start at one call (slow calls spread over every
+ * worker) and grow while calls are short. Structural checks only: messages
+ * and calls per message, never timing.
+ */
+import { describe, expect, it } from "vitest";
+import { InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
+import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
+import type * as Pool from "./fixtures/pool-tasks.js";
+import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
+
+const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
+const add = task<typeof Pool, "add">(POOL, "add");
+const failSome = task<typeof Pool, "failSome">(POOL, "failSome");
+const slowAdd = task<typeof Pool, "slowAdd">(POOL, "slowAdd");
+
+const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
+
+async function warmPool(): Promise<{ ex: InterpreterPoolExecutor; sent: SentMessage[] }> {
+  const ex = pool({ maxWorkers: 2 });
+  await within(Promise.all([ex.submit(add, 0, 0), ex.submit(add, 0, 0)]), "warm-up");
+  return { ex, sent: recordMessages(ex) };
+}
+
+const sizes = (sent: SentMessage[]): number[] => sent.map((message) => message.calls.length);
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+
+describe("map without chunksize on a pool: adaptive chunks", () => {
+  it("sends many tiny calls in far fewer messages than calls, capped at 4,096 calls", async () => {
+    const { ex, sent } = await warmPool();
+    const n = 50_000;
+    const out = await within(ex.map(add, range(n), range(n)).toArray(), "map", 30);
+    expect(out).toEqual(range(n).map((i) => 2 * i));
+    const counts = sizes(sent);
+    expect(sum(counts)).toBe(n);
+    expect(counts.length).toBeLessThan(n / 20);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(4_096);
+  });
+
+  it("starts with one call per message: the first chunks fill every worker one call each", async () => {
+    const { ex, sent } = await warmPool();
+    await within(ex.map(add, range(1_000), range(1_000)).toArray(), "map", 30);
+    // Before any reply comes back, the window (two chunks per worker) goes out one call each.
+    expect(sizes(sent).slice(0, 4)).toEqual([1, 1, 1, 1]);
+  });
+
+  it("keeps slow calls one to a message, spread over the workers", async () => {
+    const { ex, sent } = await warmPool();
+    const out = await within(ex.map(slowAdd, range(8), range(8), Array(8).fill(20)).toArray(), "map", 30);
+    expect(out).toEqual(range(8).map((i) => 2 * i));
+    expect(sizes(sent)).toEqual(Array(8).fill(1));
+  });
+
+  it("fails only the failing call inside a chunk, and raises the first failure at its index", async () => {
+    const { ex, sent } = await warmPool();
+    const seen: number[] = [];
+    let error: unknown = null;
+    try {
+      for await (const value of ex.map(failSome, range(5_000))) seen.push(value);
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe("item 37 failed");
+    expect(seen).toEqual(range(37).map((i) => i * 2));
+    expect(sent.length).toBeGreaterThan(0);
+  });
+
+  it("with buffersize, never has more than buffersize calls sent ahead of consumption", async () => {
+    const { ex, sent } = await warmPool();
+    let consumed = 0;
+    for await (const value of ex.map(add, range(2_000), range(2_000), { buffersize: 50 })) {
+      expect(value).toBe(2 * consumed);
+      consumed++;
+      expect(sum(sizes(sent))).toBeLessThanOrEqual(consumed + 50);
+    }
+    expect(consumed).toBe(2_000);
+  });
+
+  it("leaving early sends nothing more", async () => {
+    const { ex, sent } = await warmPool();
+    const results = ex.map(slowAdd, range(100), range(100), Array(100).fill(5));
+    for await (const value of results) {
+      expect(value).toBe(0);
+      break;
+    }
+    const after = sent.length;
+    await within(ex.shutdown(), "shutdown");
+    expect(sent.length).toBe(after);
+    expect(sum(sizes(sent))).toBeLessThan(100);
+  });
+
+  it("reads an async source lazily with buffersize, in chunks, results in order", async () => {
+    const { ex, sent } = await warmPool();
+    async function* source(): AsyncGenerator<number> {
+      for (let i = 0; i < 3_000; i++) yield i;
+    }
+    const out = await within(ex.map(add, source(), range(3_000), { buffersize: 100 }).toArray(), "map", 30);
+    expect(out).toEqual(range(3_000).map((i) => 2 * i));
+    expect(sum(sizes(sent))).toBe(3_000);
+    expect(sent.length).toBeLessThan(3_000);
+  });
+
+  it("an explicit chunksize keeps fixed chunks", async () => {
+    const { ex, sent } = await warmPool();
+    await within(ex.map(add, range(1_000), range(1_000), { chunksize: 100 }).toArray(), "map", 30);
+    expect(sizes(sent)).toEqual(Array(10).fill(100));
+  });
+});
