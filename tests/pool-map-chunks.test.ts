@@ -38,6 +38,25 @@ describe("map without chunksize on a pool: adaptive chunks", () => {
     expect(Math.max(...counts)).toBeLessThanOrEqual(4_096);
   });
 
+  it("a one-input map's chunk crosses as a flat column of its arguments; a two-input map's as argument lists", async () => {
+    const { ex, sent } = await warmPool();
+    const double = (x: number): number => x * 2;
+    expect(await within(ex.map(double, range(3_000)).toArray(), "one-input map", 30)).toEqual(range(3_000).map((i) => i * 2));
+    expect(sent.length).toBeGreaterThan(4);
+    for (const { request: [fns, which, args] } of sent) {
+      expect(fns).toHaveLength(1);
+      expect(which).toBe(-1);
+      expect(args.every((x) => typeof x === "number")).toBe(true);
+    }
+    expect(sent.flatMap((message) => message.request[2])).toEqual(range(3_000));
+    sent.length = 0;
+    await within(ex.map(add, range(100), range(100)).toArray(), "two-input map", 30);
+    for (const { request: [, which, args] } of sent) {
+      expect(which).toBe(0);
+      expect(args.every((x) => Array.isArray(x) && x.length === 2)).toBe(true);
+    }
+  });
+
   it("starts with one call per message: the first chunks fill every worker one call each", async () => {
     const { ex, sent } = await warmPool();
     await within(ex.map(add, range(1_000), range(1_000)).toArray(), "map", 30);

@@ -16,6 +16,7 @@ import {
 } from "../src/api/futures.js";
 import type * as Exits from "./fixtures/pool-exits.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
+import { recordMessages } from "./fixtures/pool-helpers.js";
 import { range, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
@@ -76,6 +77,31 @@ describe.each(kinds)("a $kind pool", ({ kind, make }) => {
     expect(outcomes.map((e) => e instanceof TypeError)).toEqual(range(30).map((i) => i === 11));
     expect((outcomes[11] as Error).message).toMatch(/argument 1 \(args\[0\]/);
     expect(await Promise.all(many.filter((_, i) => i !== 11))).toEqual(range(30).filter((i) => i !== 11));
+    expect(await within(ex.submit(add, 1, 1), "a later call")).toBe(2);
+  });
+
+  it("in a map chunk, only the refused argument's call fails (at its index); the chunk's other calls are sent again", async () => {
+    const ex = pool(2);
+    await within(ex.submit(add, 0, 0), "warm-up");
+    const sent = recordMessages(ex);
+    const bad = deepArgument(80);
+    const inputs: unknown[] = range(300).map((i) => (i === 150 ? bad : i));
+    const seen: unknown[] = [];
+    let error: unknown = null;
+    try {
+      for await (const value of ex.map((v: unknown) => (typeof v === "number" ? v * 2 : -1), inputs)) seen.push(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(seen).toEqual(range(150).map((i) => i * 2));
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toMatch(new RegExp(`^map\\(fn, \\.\\.\\.iterables\\): argument 1 \\(args\\[0\\]\\.next.*cannot be sent to a ${kind}`));
+    // The refused message held the bad argument among others; the very next message of that chunk holds the others.
+    const refused = sent.findIndex((message) => message.calls.some((call) => call.args[0] === bad));
+    const others = sent[refused]!.calls.filter((call) => call.args[0] !== bad).map((call) => call.args[0]);
+    expect(others.length).toBeGreaterThan(0);
+    const again = sent.slice(refused + 1).find((message) => message.calls[0]!.args[0] === others[0]);
+    expect(again?.calls.map((call) => call.args[0])).toEqual(others);
     expect(await within(ex.submit(add, 1, 1), "a later call")).toBe(2);
   });
 

@@ -7,6 +7,7 @@
 import { sendProblem } from "./transport/arguments.js";
 import { serializeError } from "./transport/errors.js";
 import {
+  fnIndex,
   handleRequest,
   resultError,
   type WorkerConfig,
@@ -21,7 +22,7 @@ import type { CallSpec } from "./transport/types.js";
  * each function once per child and numbers it from then on (a number may be
  * given a new meaning later: the parent keeps at most a bounded set per child).
  */
-export type RunMessage = [fns: number[], which: number[] | 0, args: unknown[][], defs: [id: number, spec: CallSpec][] | 0];
+export type RunMessage = [fns: number[], which: WorkerRequest[1], args: unknown[], defs: [id: number, spec: CallSpec][] | 0];
 
 /** Parent → child. */
 export type ParentMessage = RunMessage | { type: "init"; config: WorkerConfig } | { type: "exit" };
@@ -56,7 +57,7 @@ function refusedResults([values, failed, ms]: [unknown[], number[] | 0, number],
     const problem = sendProblem(value, "process");
     if (problem === null) return value;
     failing.push(i);
-    return serializeError(resultError(problem, fns[which === 0 ? 0 : which[i]!]!, "process", error));
+    return serializeError(resultError(problem, fns[fnIndex(which, i)]!, "process", error));
   });
   return [checked, failing.length > 0 ? failing : 0, ms];
 }

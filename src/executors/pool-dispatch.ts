@@ -12,7 +12,7 @@ import { SendRefused, type PoolBackend, type RunOptions } from "./pool-backend.j
 import { SignalWatch } from "./signal-watch.js";
 import { cloneFailureMessage, refusesArguments, type Transport } from "./transport/arguments.js";
 import { deserializeError } from "./transport/errors.js";
-import type { WorkerReply, WorkerRequest } from "./transport/runner.js";
+import { ONE_ARG, type WorkerReply, type WorkerRequest } from "./transport/runner.js";
 import type { CallSpec } from "./transport/types.js";
 
 export interface PoolItem {
@@ -24,6 +24,28 @@ export interface PoolItem {
   caller: string;
   signal: AbortSignal | null;
   transferList: TransferListItem[] | null;
+  /** A `map` chunk's calls, travelling as one message and settled together; null for a single call. */
+  chunk: ChunkSink | null;
+}
+
+/**
+ * Where a `map` chunk's outcomes go (see pool-map.ts). Its item's `args` are
+ * the calls' argument lists, or with `oneArg` one argument per call (sent as
+ * a flat column), and its future is the chunk's: it settles once the calls have.
+ */
+export interface ChunkSink {
+  readonly oneArg: boolean;
+  /**
+   * The reply: `values[i]` is call `i`'s result, or its error (deserialized)
+   * when `i` is in `failed`; `ms` the calls' time in the worker.
+   */
+  replied(values: unknown[], failed: number[] | 0, ms: number): void;
+  /**
+   * The serializer refused `item` and the calls at `culprits` (ascending) are
+   * to blame: they fail with `errors`; returns the item that carries the other
+   * calls (sharing the chunk's future), or null when none are left.
+   */
+  refused(culprits: number[], errors: unknown[], item: PoolItem): PoolItem | null;
 }
 
 /** A queued entry: one call, or a `map` chunk that must travel as one message. */
@@ -68,7 +90,7 @@ export class Dispatcher {
   /** A new call, PENDING — or already cancelled (and noticed) when its signal has aborted. */
   item(call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, transferList: TransferListItem[] | null): PoolItem {
     const future = new Future<unknown>();
-    const item: PoolItem = { id: this.#nextId++, future, call, args, caller, signal, transferList };
+    const item: PoolItem = { id: this.#nextId++, future, call, args, caller, signal, transferList, chunk: null };
     if (signal?.aborted) {
       future.cancel();
       future.setRunningOrNotifyCancel();
@@ -77,6 +99,15 @@ export class Dispatcher {
     if (signal) this.#signals.watch(signal, item);
     future[kOnCancel] = this.#noticeCancel;
     return item;
+  }
+
+  /**
+   * A `map` chunk as one item, PENDING on `future` (the chunk's). Its signal
+   * is not watched: map() cancels what has not started when the signal aborts.
+   */
+  chunkItem(future: Future<unknown>, call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, chunk: ChunkSink): PoolItem {
+    future[kOnCancel] = this.#noticeCancel;
+    return { id: this.#nextId++, future, call, args, caller, signal, transferList: null, chunk };
   }
 
   /** Queue a call or a chunk; it is sent on a later microtask, never inside `submit`. */
@@ -137,7 +168,7 @@ export class Dispatcher {
         if (items.length > 0) this.#send(items, job[0]!.signal);
       } else if (!this.#start(job)) {
         continue;
-      } else if (job.signal || job.transferList) {
+      } else if (job.signal || job.transferList || job.chunk) {
         this.#send([job], job.signal, job.transferList);
       } else {
         this.#send(this.#batchFrom(job), null);
@@ -163,7 +194,7 @@ export class Dispatcher {
     const limit = this.#batching.limit(this.#queue.size + 1, this.#maxWorkers - this.#inFlight);
     while (batch.length < limit) {
       const next = this.#queue.peek();
-      if (next === undefined || Array.isArray(next) || next.signal || next.transferList) break;
+      if (next === undefined || Array.isArray(next) || next.signal || next.transferList || next.chunk) break;
       this.#queue.shift();
       if (this.#start(next)) batch.push(next);
     }
@@ -195,8 +226,13 @@ export class Dispatcher {
     }
     const [values, failed, ms] = reply;
     const items = message.items;
-    this.#batching.record(ms, items.length);
-    if (this.#running.delete(message)) {
+    this.#batching.record(ms, values.length);
+    const chunk = items[0]!.chunk;
+    if (chunk !== null && this.#running.delete(message)) {
+      if (failed !== 0) for (const i of failed) values[i] = deserializeError(values[i]);
+      if (items[0]!.signal !== null) this.release(items[0]!);
+      chunk.replied(values, failed, ms);
+    } else if (this.#running.delete(message)) {
       // `failed` lists the failed calls' indices in ascending order.
       let k = 0;
       let nextFailed = failed === 0 ? -1 : failed[0]!;
@@ -242,11 +278,32 @@ export class Dispatcher {
    */
   #onRefused(items: PoolItem[], signal: AbortSignal | null, error: unknown): void {
     const transport = this.#host.transport;
+    if (items[0]!.chunk !== null) return this.#onChunkRefused(items[0]!, items[0]!.chunk, error);
     const culprits = items.filter((item) => refusesArguments(item.args, transport));
     const failing = culprits.length > 0 ? culprits : items;
     for (const item of failing) this.#settle(item, cloneFailureMessage(error, item.args, item.caller, transport), true);
     const rest = items.filter((item) => !failing.includes(item));
     if (rest.length > 0) this.#send(rest, signal);
+  }
+
+  /** {@link #onRefused} for a `map` chunk: the calls to blame fail, the others go again as a smaller chunk. */
+  #onChunkRefused(item: PoolItem, chunk: ChunkSink, error: unknown): void {
+    const transport = this.#host.transport;
+    const culprits: number[] = [];
+    const errors: unknown[] = [];
+    for (let i = 0; i < item.args.length; i++) {
+      const args = chunk.oneArg ? [item.args[i]] : (item.args[i] as unknown[]);
+      if (!refusesArguments(args, transport)) continue;
+      culprits.push(i);
+      errors.push(cloneFailureMessage(error, args, item.caller, transport));
+    }
+    if (culprits.length === 0) {
+      // Nothing to blame on an argument: the chunk fails as a whole.
+      this.#settle(item, cloneFailureMessage(error, [], item.caller, transport), true);
+      return;
+    }
+    const rest = chunk.refused(culprits, errors, item);
+    if (rest !== null) this.#send([rest], rest.signal);
   }
 
   /** A running call's outcome (its message was still in flight). */
@@ -292,7 +349,11 @@ class Message implements RunOptions {
  */
 function requestOf(items: PoolItem[]): WorkerRequest {
   const first = items[0]!.call;
-  if (items.length === 1) return [[first], 0, [items[0]!.args]];
+  if (items.length === 1) {
+    const { chunk, args } = items[0]!;
+    // A chunk's calls are its arguments: a column of values, or of argument lists.
+    return chunk === null ? [[first], 0, [args]] : [[first], chunk.oneArg ? ONE_ARG : 0, args];
+  }
   const fns: CallSpec[] = [first];
   const args: unknown[][] = [];
   let which: number[] | 0 = 0;

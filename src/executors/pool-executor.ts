@@ -164,6 +164,9 @@ export abstract class PoolExecutor extends Executor {
         if (this.#broken) for (const item of chunk) this.#fail(item);
         else this.#dispatcher.push(chunk);
       },
+      pushChunkItem: (future, call, args, how, signal, sink) => {
+        this.#dispatcher.push(this.#dispatcher.chunkItem(future, call, args, how, signal, sink));
+      },
     };
   }
 

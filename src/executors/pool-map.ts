@@ -4,10 +4,9 @@
  * chunks adapt to the calls' duration (PoolMapChunker) and carry no `Future`
  * per call.
  */
-import { CancelledError } from "../futures/errors.js";
-import { Future, kOnCancel, type FutureState } from "../futures/future.js";
+import { Future } from "../futures/future.js";
 import type { MapChunk, MapChunker } from "../futures/map.js";
-import type { PoolItem } from "./pool-dispatch.js";
+import type { ChunkSink, PoolItem } from "./pool-dispatch.js";
 import { checkArguments, type Transport } from "./transport/arguments.js";
 import type { CallSpec } from "./transport/types.js";
 
@@ -19,6 +18,8 @@ export interface ChunkHost {
   item(call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null): PoolItem;
   /** Queue a full (or the last) chunk as one message. */
   pushChunk(chunk: PoolItem[]): void;
+  /** Queue a chunk-level `map` chunk as one item (see `Dispatcher.chunkItem`). */
+  pushChunkItem(future: Future<unknown>, call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, chunk: ChunkSink): void;
 }
 
 const CALLER = "map(fn, ...iterables)";
@@ -59,10 +60,11 @@ const MAX_GROWTH = 8;
 const NEW_WEIGHT = 0.3;
 
 /**
- * The chunk-level `map` path of a pool executor (no chunksize): one message,
- * no `Future` per call. Chunks start at one call, so slow calls spread over
+ * The chunk-level `map` path of a pool executor (no chunksize): one message
+ * and one `Future` per chunk, none per call; a one-input map's arguments
+ * cross as a flat column. Chunks start at one call, so slow calls spread over
  * every worker, and grow while calls are short (about 2 ms of work per
- * message, measured from the replies), up to {@link MAX_CHUNK}.
+ * message, as the workers measure it), up to {@link MAX_CHUNK}.
  */
 export class PoolMapChunker implements MapChunker {
   readonly window: number;
@@ -98,35 +100,36 @@ export class PoolMapChunker implements MapChunker {
     return size;
   }
 
-  submit(tuples: unknown[][]): MapChunk {
+  submit(args: unknown[], oneArg: boolean): MapChunk {
     this.#host.checkOpen();
-    const chunk = new PoolChunk(tuples.length, this);
-    const slots: Slot[] = [];
-    for (let i = 0; i < tuples.length; i++) slots.push(new Slot(chunk, i, this.#call, tuples[i]!, this.#signal));
-    chunk.slots = slots;
-    this.#host.pushChunk(slots as unknown as PoolItem[]);
+    const chunk = new PoolChunk(args.length, this);
+    this.#host.pushChunkItem(chunk.done, this.#call, args, CALLER, this.#signal, new ChunkPart(chunk, null, oneArg));
     return chunk;
   }
 
-  /** A chunk of `calls` calls came back `ms` after it was sent. */
+  /** `calls` calls of a chunk took `ms` in their worker. */
   record(calls: number, ms: number): void {
     const perCall = ms / calls;
     this.#itemMs = Number.isNaN(this.#itemMs) ? perCall : this.#itemMs * (1 - NEW_WEIGHT) + perCall * NEW_WEIGHT;
   }
 }
 
-/** One chunk's outcomes, filled in by its slots as the dispatcher settles them. */
+/**
+ * One chunk's outcomes. Its `done` future is also the dispatcher's future for
+ * the chunk: cancelled while queued, failed with the pool's error when it
+ * breaks, and settled here once every call has an outcome.
+ */
 class PoolChunk implements MapChunk {
   readonly done = new Future<unknown>();
-  slots: Slot[] = [];
-  readonly #values: unknown[];
+  readonly #size: number;
+  /** The reply's values array itself when one reply answered every call. */
+  #values: unknown[] | null = null;
   #failed: Uint8Array | null = null;
   #pending: number;
-  #sentAt = -1;
   readonly #sizer: PoolMapChunker;
 
   constructor(size: number, sizer: PoolMapChunker) {
-    this.#values = new Array<unknown>(size);
+    this.#size = size;
     this.#pending = size;
     this.#sizer = sizer;
   }
@@ -136,91 +139,66 @@ class PoolChunk implements MapChunk {
   }
 
   value(i: number): unknown {
-    return this.#values[i];
+    return this.#values![i];
   }
 
   cancel(): void {
-    for (const slot of this.slots) slot.cancel();
+    this.done.cancel();
   }
 
-  started(): void {
-    if (this.#sentAt < 0) this.#sentAt = performance.now();
+  /** Outcomes for the calls at `at` (every call, in order, when null): `values[k]` is call `at[k]`'s. */
+  fill(values: unknown[], failed: number[] | 0, at: number[] | null): void {
+    if (this.done.done()) return;
+    if (at === null && this.#values === null) {
+      this.#values = values;
+    } else {
+      this.#values ??= new Array<unknown>(this.#size);
+      for (let k = 0; k < values.length; k++) this.#values[at === null ? k : at[k]!] = values[k];
+    }
+    if (failed !== 0) {
+      this.#failed ??= new Uint8Array(this.#size);
+      for (const k of failed) this.#failed[at === null ? k : at[k]!] = 1;
+    }
+    this.#pending -= values.length;
+    if (this.#pending === 0) this.done.setResult(undefined);
   }
 
-  settle(i: number, value: unknown, failed: boolean, ran: boolean): void {
-    this.#values[i] = value;
-    if (failed) (this.#failed ??= new Uint8Array(this.#values.length))[i] = 1;
-    if (--this.#pending > 0) return;
-    this.slots = []; // every call is settled: nothing left to cancel, and the arguments can go
-    if (ran && this.#sentAt >= 0) this.#sizer.record(this.#values.length, performance.now() - this.#sentAt);
-    if (this.done.state === "PENDING") this.done.setResult(undefined);
+  record(calls: number, ms: number): void {
+    this.#sizer.record(calls, ms);
   }
 }
 
-/**
- * A call of a chunk, which has no `Future`: it is its own PoolItem and its
- * own future, with just what the dispatcher and the executor use of one (its
- * state), and its outcome written into its chunk. One object per call.
- */
-class Slot {
-  readonly id = -1;
-  readonly caller = CALLER;
-  readonly transferList = null;
-  readonly call: CallSpec;
-  readonly args: unknown[];
-  readonly signal: AbortSignal | null;
-  [kOnCancel]: ((future: Future<any>) => void) | null = null;
-  #state: FutureState = "PENDING";
+/** A part of a chunk in flight: all of it, or (after the serializer refused some calls) the calls at `at`. */
+class ChunkPart implements ChunkSink {
   readonly #chunk: PoolChunk;
-  readonly #index: number;
+  readonly #at: number[] | null;
+  readonly oneArg: boolean;
 
-  constructor(chunk: PoolChunk, index: number, call: CallSpec, args: unknown[], signal: AbortSignal | null) {
+  constructor(chunk: PoolChunk, at: number[] | null, oneArg: boolean) {
     this.#chunk = chunk;
-    this.#index = index;
-    this.call = call;
-    this.args = args;
-    this.signal = signal;
+    this.#at = at;
+    this.oneArg = oneArg;
   }
 
-  get future(): this {
-    return this;
+  replied(values: unknown[], failed: number[] | 0, ms: number): void {
+    this.#chunk.record(values.length, ms);
+    this.#chunk.fill(values, failed, this.#at);
   }
 
-  get state(): FutureState {
-    return this.#state;
-  }
-
-  done(): boolean {
-    return this.#state !== "PENDING" && this.#state !== "RUNNING";
-  }
-
-  cancel(): boolean {
-    if (this.#state === "RUNNING" || this.#state === "FINISHED") return false;
-    if (this.#state !== "PENDING") return true;
-    this.#state = "CANCELLED";
-    this.#chunk.settle(this.#index, new CancelledError(), true, false);
-    return true;
-  }
-
-  setRunningOrNotifyCancel(): boolean {
-    if (this.#state === "PENDING") {
-      this.#state = "RUNNING";
-      this.#chunk.started();
-      return true;
+  refused(culprits: number[], errors: unknown[], item: PoolItem): PoolItem | null {
+    const at = (k: number): number => (this.#at === null ? k : this.#at[k]!);
+    this.#chunk.fill(errors, culprits.map((_, k) => k), culprits.map(at));
+    const keep: number[] = [];
+    const args: unknown[] = [];
+    for (let k = 0, c = 0; k < item.args.length; k++) {
+      if (culprits[c] === k) {
+        c++;
+        continue;
+      }
+      keep.push(at(k));
+      args.push(item.args[k]);
     }
-    if (this.#state === "CANCELLED") this.#state = "CANCELLED_AND_NOTIFIED";
-    return false;
-  }
-
-  setResult(value: unknown): void {
-    if (this.done()) return;
-    this.#state = "FINISHED";
-    this.#chunk.settle(this.#index, value, false, true);
-  }
-
-  setException(error: unknown): void {
-    if (this.done()) return;
-    this.#state = "FINISHED";
-    this.#chunk.settle(this.#index, error, true, true);
+    if (keep.length === 0) return null;
+    return { ...item, args, chunk: new ChunkPart(this.#chunk, keep, this.oneArg) };
   }
 }

@@ -27,8 +27,12 @@ export interface MapChunker {
   check(args: unknown[]): void;
   /** How many calls the next chunk should carry, `remaining` being those not sent yet. */
   nextSize(remaining: number): number;
-  /** Send `tuples` as one chunk. @throws as `submit` does (shut down, broken). */
-  submit(tuples: unknown[][]): MapChunk;
+  /**
+   * Send calls as one chunk: `args` holds each call's argument tuple, or with
+   * `oneArg` (a one-input map) each call's only argument.
+   * @throws as `submit` does (shut down, broken).
+   */
+  submit(args: unknown[], oneArg: boolean): MapChunk;
 }
 
 /**
@@ -66,8 +70,8 @@ export class ChunkFeed {
 
   push(tuple: unknown[]): void {
     this.#chunker.check(tuple);
-    // A million waiting one-element arrays would be old-generation garbage;
-    // the argument alone is kept, and its tuple rebuilt when it is sent.
+    // A one-input map keeps (and sends) the argument alone: a million waiting
+    // one-element arrays would be old-generation garbage.
     this.#unsent.push(this.#single ? tuple[0] : tuple);
     this.size++;
   }
@@ -77,22 +81,12 @@ export class ChunkFeed {
     while (!this.#stopped && this.#inFlight < this.#chunker.window && this.#unsentHead < this.#unsent.length) {
       const remaining = this.#unsent.length - this.#unsentHead;
       const n = Math.min(remaining, this.#chunker.nextSize(remaining));
-      const tuples = this.#tuples(n);
-      const chunk = this.#chunker.submit(tuples);
+      const chunk = this.#chunker.submit(this.#unsent.slice(this.#unsentHead, this.#unsentHead + n), this.#single);
       this.#advance(n);
       this.#inFlight++;
       this.#sent.push({ chunk, size: n });
       chunk.done.addDoneCallback(this.#chunkDone);
     }
-  }
-
-  /** The next `n` unsent calls' argument tuples. */
-  #tuples(n: number): unknown[][] {
-    const end = this.#unsentHead + n;
-    if (!this.#single) return this.#unsent.slice(this.#unsentHead, end) as unknown[][];
-    const tuples: unknown[][] = [];
-    for (let i = this.#unsentHead; i < end; i++) tuples.push([this.#unsent[i]]);
-    return tuples;
   }
 
   /** `fill`, where a send that fails fails the calls not sent (at their index) instead of throwing. */

@@ -23,9 +23,19 @@ export interface WorkerConfig {
 /**
  * Calls for a worker, columnar so that a function crosses once per message:
  * `fns` the functions, `which[i]` the index in `fns` of call `i` (`0` when
- * every call uses `fns[0]`), `args[i]` its arguments.
+ * every call uses `fns[0]`), `args[i]` its arguments. With `which` =
+ * {@link ONE_ARG}, every call uses `fns[0]` and `args[i]` is call `i`'s only
+ * argument: a one-input `map` chunk crosses as a flat column of values.
  */
-export type WorkerRequest = [fns: CallSpec[], which: number[] | 0, args: unknown[][]];
+export type WorkerRequest = [fns: CallSpec[], which: number[] | 0 | typeof ONE_ARG, args: unknown[]];
+
+/** `which` of a request whose `args` is a column of single arguments. */
+export const ONE_ARG = -1;
+
+/** The index in `fns` of call `i`'s function. */
+export function fnIndex(which: WorkerRequest[1], i: number): number {
+  return typeof which === "number" ? 0 : which[i]!;
+}
 
 /**
  * The answer to a request: `values[i]` is call `i`'s result, or its serialized
@@ -38,7 +48,7 @@ type Fn = (...args: unknown[]) => unknown;
 
 /** The calls of a request, one by one (for messages and tests). */
 export function callsOf([fns, which, args]: WorkerRequest): CallMessage[] {
-  return args.map((each, i) => ({ call: fns[which === 0 ? 0 : which[i]!]!, args: each }));
+  return args.map((each, i) => ({ call: fns[fnIndex(which, i)]!, args: which === ONE_ARG ? [each] : (each as unknown[]) }));
 }
 
 let initialized: Promise<void> | null = null;
@@ -133,8 +143,8 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
 /** The calls of one request, run in order; the reply fills in as they finish. */
 class Calls {
   readonly #fns: CallSpec[];
-  readonly #which: number[] | 0;
-  readonly #args: unknown[][];
+  readonly #which: WorkerRequest[1];
+  readonly #args: unknown[];
   readonly #transport: Transport;
   /** The functions of `#fns`, resolved on first use (a resolution that failed is its error). */
   readonly #resolved: (Fn | { failed: unknown } | undefined)[] = [];
@@ -153,7 +163,7 @@ class Calls {
   /** Run calls from `i` on; returns the reply, or a promise of it at the first call that must be awaited. */
   run(i: number): WorkerReply | Promise<WorkerReply> {
     for (; i < this.#args.length; i++) {
-      const f = this.#which === 0 ? 0 : this.#which[i]!;
+      const f = fnIndex(this.#which, i);
       let fn = this.#resolved[f];
       if (fn === undefined) {
         let resolved: Promise<Fn> | Fn;
@@ -171,7 +181,7 @@ class Calls {
       }
       let value: unknown;
       try {
-        value = fn(...this.#args[i]!);
+        value = this.#which === ONE_ARG ? fn(this.#args[i]) : fn(...(this.#args[i] as unknown[]));
       } catch (error) {
         this.#fail(i, error);
         continue;
@@ -205,7 +215,7 @@ class Calls {
     // cannot cross back must fail its own future, not crash the worker.
     const type = typeof value;
     const refused = (type === "object" && value !== null) || type === "function" || type === "symbol"
-      ? checkResult(value, this.#fns[this.#which === 0 ? 0 : this.#which[i]!]!, this.#transport)
+      ? checkResult(value, this.#fns[fnIndex(this.#which, i)]!, this.#transport)
       : null;
     if (refused) this.#fail(i, refused);
     else this.#values.push(value);
