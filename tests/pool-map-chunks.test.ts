@@ -57,6 +57,33 @@ describe("map without chunksize on a pool: adaptive chunks", () => {
     }
   });
 
+  it("reads an array input when map() is called (later changes do not count), through its iterator when it has its own", async () => {
+    const { ex } = await warmPool();
+    const double = (x: number): number => x * 2;
+    const input = range(2_000);
+    const results = ex.map(double, input);
+    input.fill(-1);
+    input.push(5);
+    expect(await within(results.toArray(), "snapshot map", 30)).toEqual(range(2_000).map((i) => i * 2));
+    class Reversed extends Array<number> {
+      override *[Symbol.iterator](): ArrayIterator<number> {
+        for (let i = this.length - 1; i >= 0; i--) yield this[i]!;
+      }
+    }
+    const reversed = Reversed.from([1, 2, 3]);
+    expect(await within(ex.map(double, reversed).toArray(), "own iterator", 30)).toEqual([6, 4, 2]);
+  });
+
+  it("refuses an argument that cannot cross at map() time, naming its position; objects cross; toArray raises a call's failure", async () => {
+    const { ex } = await warmPool();
+    const double = (x: number): number => x * 2;
+    expect(() => ex.map(double, [1, 2, () => 3])).toThrow(/^map\(fn, \.\.\.iterables\): argument 1 \(args\[0\]: a function/);
+    expect(() => ex.map(double, new Set([1, Symbol("s")]))).toThrow(/argument 1 \(args\[0\]: a symbol/);
+    await expect(within(ex.map(failSome, range(3_000)).toArray(), "failing map", 30)).rejects.toThrow("item 37 failed");
+    // Objects are walked as submit's arguments are, and cross.
+    expect(await within(ex.map((o: { a: number }) => o.a, [{ a: 1 }, { a: 2 }]).toArray(), "objects", 30)).toEqual([1, 2]);
+  });
+
   it("starts with one call per message: the first chunks fill every worker one call each", async () => {
     const { ex, sent } = await warmPool();
     await within(ex.map(add, range(1_000), range(1_000)).toArray(), "map", 30);

@@ -28,6 +28,9 @@ export interface PoolItem {
   chunk: ChunkSink | null;
 }
 
+/** A queued entry: one call (or `map` chunk item), or the calls of a `chunksize` chunk that travel as one message. */
+export type Job = PoolItem | PoolItem[];
+
 /**
  * Where a `map` chunk's outcomes go (see pool-map.ts). Its item's `args` are
  * the calls' argument lists, or with `oneArg` one argument per call (sent as
@@ -47,9 +50,6 @@ export interface ChunkSink {
    */
   refused(culprits: number[], errors: unknown[], item: PoolItem): PoolItem | null;
 }
-
-/** A queued entry: one call, or a `map` chunk that must travel as one message. */
-export type Job = PoolItem | PoolItem[];
 
 /** What the dispatcher needs from its executor. */
 export interface DispatchHost {
@@ -110,7 +110,7 @@ export class Dispatcher {
     return { id: this.#nextId++, future, call, args, caller, signal, transferList: null, chunk };
   }
 
-  /** Queue a call or a chunk; it is sent on a later microtask, never inside `submit`. */
+  /** Queue a call or a `map` chunk; it is sent on a later microtask, never inside `submit`. */
   push(job: Job): void {
     this.#queue.push(job);
     if (this.#scheduled) return;

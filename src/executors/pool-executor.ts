@@ -132,7 +132,11 @@ export abstract class PoolExecutor extends Executor {
     return this.#stopNow("kill");
   }
 
-  /** `map` with `chunksize > 1` sends `chunksize` calls to a message (see pool-map.ts). */
+  /**
+   * A `Future` per call, `chunksize` calls to a message: what a managed
+   * executor's `map` uses (it routes and limits each call); `map` itself goes
+   * through {@link mapChunker}.
+   */
   protected override mapSubmitter(fn: (...args: any[]) => unknown, options: MapOptions): (args: unknown[]) => Future<unknown> {
     const chunksize = options.chunksize ?? 1;
     if (chunksize <= 1) return super.mapSubmitter(fn, options);
@@ -141,31 +145,34 @@ export abstract class PoolExecutor extends Executor {
     return chunkedSubmitter(this.#chunkHost(), toCallSpec(fn, caller), chunksize, options.signal ?? null);
   }
 
-  /** `map` with no `chunksize`: chunks that adapt to the calls' duration, no `Future` per call (see pool-map.ts). */
+  /**
+   * `map` goes a chunk at a time, with no `Future` per call (see pool-map.ts):
+   * `chunksize` calls to a message when given, else chunks that adapt to the
+   * calls' duration.
+   */
   protected override mapChunker(
     fn: (...args: any[]) => unknown,
     options: MapOptions,
     _inputs?: readonly AnyIterable<unknown>[],
-  ): PoolMapChunker | null {
-    if (options.chunksize !== undefined) return null;
+  ): PoolMapChunker {
     const caller = "map(fn, ...iterables)";
     checkCallable(fn, caller);
-    return new PoolMapChunker(this.#chunkHost(), toCallSpec(fn, caller), this.maxWorkers, options.signal ?? null);
+    const chunksize = options.chunksize ?? null;
+    return new PoolMapChunker(this.#chunkHost(), toCallSpec(fn, caller), this.maxWorkers, options.signal ?? null, chunksize);
   }
 
   #chunkHost(): ChunkHost {
     return {
       transport: this.#kind.transport,
       checkOpen: () => this.#checkOpen(),
-      item: (call: PoolItem["call"], args: unknown[], how: string, signal: AbortSignal | null) =>
-        this.#dispatcher.item(call, args, how, signal, null),
-      pushChunk: (chunk: PoolItem[]) => {
-        // The pool may have broken since the chunk's first call was accepted.
-        if (this.#broken) for (const item of chunk) this.#fail(item);
-        else this.#dispatcher.push(chunk);
-      },
-      pushChunkItem: (future, call, args, how, signal, sink) => {
+      pushChunk: (future, call, args, how, signal, sink) => {
         this.#dispatcher.push(this.#dispatcher.chunkItem(future, call, args, how, signal, sink));
+      },
+      item: (call, args, how, signal) => this.#dispatcher.item(call, args, how, signal, null),
+      pushCalls: (calls) => {
+        // The pool may have broken since the chunk's first call was accepted.
+        if (this.#broken) for (const item of calls) this.#fail(item);
+        else this.#dispatcher.push(calls);
       },
     };
   }

@@ -1,8 +1,7 @@
 /**
- * `map` on a pool executor. With `chunksize > 1`, consecutive calls travel
- * `chunksize` to a message, as in Python's ProcessPoolExecutor; without it,
- * chunks adapt to the calls' duration (PoolMapChunker) and carry no `Future`
- * per call.
+ * `map` on a pool executor, a chunk at a time with no `Future` per call: with
+ * `chunksize`, consecutive calls travel `chunksize` to a message, as in
+ * Python's ProcessPoolExecutor; without it, chunks adapt to the calls' duration.
  */
 import { Future } from "../futures/future.js";
 import type { MapChunk, MapChunker } from "../futures/map.js";
@@ -10,24 +9,26 @@ import type { ChunkSink, PoolItem } from "./pool-dispatch.js";
 import { checkArguments, type Transport } from "./transport/arguments.js";
 import type { CallSpec } from "./transport/types.js";
 
-/** What the chunked submitter needs from its executor. */
+/** What chunked `map` needs from its executor. */
 export interface ChunkHost {
   readonly transport: Transport;
   /** @throws when the executor takes no more calls (shut down, broken). */
   checkOpen(): void;
+  /** Queue a chunk as one item (see `Dispatcher.chunkItem`). */
+  pushChunk(future: Future<unknown>, call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, chunk: ChunkSink): void;
+  /** A call with a future of its own (see `Dispatcher.item`). */
   item(call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null): PoolItem;
-  /** Queue a full (or the last) chunk as one message. */
-  pushChunk(chunk: PoolItem[]): void;
-  /** Queue a chunk-level `map` chunk as one item (see `Dispatcher.chunkItem`). */
-  pushChunkItem(future: Future<unknown>, call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, chunk: ChunkSink): void;
+  /** Queue calls with futures of their own as one message. */
+  pushCalls(calls: PoolItem[]): void;
 }
 
 const CALLER = "map(fn, ...iterables)";
 
 /**
- * A submitter for `Executor.map`. Each call's future exists at once; a partly
- * filled chunk is sent on the next microtask, so a chunk never waits for
- * input that is not there.
+ * A submitter for a `map` that needs a `Future` per call (a managed
+ * executor's, which routes and limits each call): `chunksize` calls to a
+ * message; a partly filled chunk is sent on the next microtask, so a chunk
+ * never waits for input that is not there.
  */
 export function chunkedSubmitter(
   host: ChunkHost,
@@ -37,9 +38,9 @@ export function chunkedSubmitter(
 ): (args: unknown[]) => Future<unknown> {
   let open: PoolItem[] = [];
   const flush = (): void => {
-    const chunk = open;
+    const calls = open;
     open = [];
-    if (chunk.length > 0) host.pushChunk(chunk);
+    if (calls.length > 0) host.pushCalls(calls);
   };
   return (args) => {
     host.checkOpen();
@@ -60,10 +61,10 @@ const MAX_GROWTH = 8;
 const NEW_WEIGHT = 0.3;
 
 /**
- * The chunk-level `map` path of a pool executor (no chunksize): one message
- * and one `Future` per chunk, none per call; a one-input map's arguments
- * cross as a flat column. Chunks start at one call, so slow calls spread over
- * every worker, and grow while calls are short (about 2 ms of work per
+ * The chunk-level `map` path of a pool executor: one message and one `Future`
+ * per chunk, none per call; a one-input map's arguments cross as a flat
+ * column. With no `chunksize`, chunks start at one call, so slow calls spread
+ * over every worker, and grow while calls are short (about 2 ms of work per
  * message, as the workers measure it), up to {@link MAX_CHUNK}.
  */
 export class PoolMapChunker implements MapChunker {
@@ -72,23 +73,30 @@ export class PoolMapChunker implements MapChunker {
   readonly #call: CallSpec;
   readonly #signal: AbortSignal | null;
   readonly #workers: number;
+  /** The chunksize given, or null to adapt. */
+  readonly #fixed: number | null;
   #itemMs = Number.NaN;
   #last = 1;
 
-  constructor(host: ChunkHost, call: CallSpec, workers: number, signal: AbortSignal | null) {
+  constructor(host: ChunkHost, call: CallSpec, workers: number, signal: AbortSignal | null, chunksize: number | null) {
     this.#host = host;
     this.#call = call;
     this.#signal = signal;
     this.#workers = workers;
+    this.#fixed = chunksize;
     // Enough chunks in flight to keep every worker busy while replies come back.
     this.window = workers * 2;
   }
 
-  check(args: unknown[]): void {
-    checkArguments(args, CALLER, this.#host.transport);
+  check(call: unknown, oneArg: boolean): void {
+    // Most map inputs are numbers and strings: nothing to walk.
+    const type = typeof call;
+    if (oneArg && (call === null || (type !== "object" && type !== "function" && type !== "symbol"))) return;
+    checkArguments(oneArg ? [call] : (call as unknown[]), CALLER, this.#host.transport);
   }
 
   nextSize(remaining: number): number {
+    if (this.#fixed !== null) return this.#fixed;
     let size = 1;
     if (!Number.isNaN(this.#itemMs)) {
       const fits = Math.floor(CHUNK_TARGET_MS / Math.max(this.#itemMs, 1e-6));
@@ -103,7 +111,7 @@ export class PoolMapChunker implements MapChunker {
   submit(args: unknown[], oneArg: boolean): MapChunk {
     this.#host.checkOpen();
     const chunk = new PoolChunk(args.length, this);
-    this.#host.pushChunkItem(chunk.done, this.#call, args, CALLER, this.#signal, new ChunkPart(chunk, null, oneArg));
+    this.#host.pushChunk(chunk.done, this.#call, args, CALLER, this.#signal, new ChunkPart(chunk, null, oneArg));
     return chunk;
   }
 

@@ -13,7 +13,7 @@ export interface MapChunk {
   readonly done: Future<unknown>;
   /** Whether call `i` failed, once `done`. */
   failed(i: number): boolean;
-  /** Call `i`'s result (or error), once `done`. */
+  /** Call `i`'s result (or error), once `done`: a final value, never a thenable to adopt. */
   value(i: number): unknown;
   /** Cancel the calls that have not started. */
   cancel(): void;
@@ -23,8 +23,11 @@ export interface MapChunk {
 export interface MapChunker {
   /** Chunks sent and not yet done, at most. */
   readonly window: number;
-  /** Refuse a call's arguments as `submit` would. @throws TypeError */
-  check(args: unknown[]): void;
+  /**
+   * Refuse a call's arguments as `submit` would: `call` is its argument tuple,
+   * or with `oneArg` (a one-input map) its only argument. @throws TypeError
+   */
+  check(call: unknown, oneArg: boolean): void;
   /** How many calls the next chunk should carry, `remaining` being those not sent yet. */
   nextSize(remaining: number): number;
   /**
@@ -68,12 +71,24 @@ export class ChunkFeed {
     this.#onChunkDone = onChunkDone;
   }
 
-  push(tuple: unknown[]): void {
-    this.#chunker.check(tuple);
-    // A one-input map keeps (and sends) the argument alone: a million waiting
-    // one-element arrays would be old-generation garbage.
-    this.#unsent.push(this.#single ? tuple[0] : tuple);
+  /**
+   * A call pulled from the source: its argument tuple, or for a one-input map
+   * its only argument (kept and sent alone: a million waiting one-element
+   * arrays would be old-generation garbage).
+   */
+  push(call: unknown): void {
+    this.#chunker.check(call, this.#single);
+    this.#unsent.push(call);
     this.size++;
+  }
+
+  /** A one-input map's whole input at once (an array, read now). @throws as `check` does. */
+  pushAll(values: readonly unknown[]): void {
+    const copy = values.slice();
+    for (const value of copy) this.#chunker.check(value, true);
+    if (this.#unsent.length === 0) this.#unsent = copy;
+    else for (const value of copy) this.#unsent.push(value);
+    this.size += copy.length;
   }
 
   /** Send chunks while fewer than `window` are in flight. @throws what the chunker's submit throws. */
@@ -131,6 +146,29 @@ export class ChunkFeed {
     this.#outcome.failed = head.chunk.failed(this.#pos);
     this.#outcome.value = head.chunk.value(this.#pos);
     return this.#outcome;
+  }
+
+  /**
+   * Hand out, into `out`, every result that is ready in order, up to the
+   * first failure or unfinished chunk; returns how many.
+   */
+  drainInto(out: unknown[]): number {
+    let n = 0;
+    for (let head = this.#sent.peek(); head !== undefined; head = this.#sent.peek()) {
+      const whole = head.chunk.done[kOutcome]();
+      if (whole === null || whole.failed) break;
+      let i = this.#pos;
+      while (i < head.size && !head.chunk.failed(i)) out.push(head.chunk.value(i++));
+      n += i - this.#pos;
+      if (i < head.size) {
+        this.#pos = i;
+        break;
+      }
+      this.#sent.shift();
+      this.#pos = 0;
+    }
+    this.size -= n;
+    return n;
   }
 
   take(): void {

@@ -6,7 +6,7 @@
 import { TimeoutError } from "./errors.js";
 import { Fifo } from "./fifo.js";
 import { ChunkFeed, type MapChunker } from "./map-chunks.js";
-import { closeQuietly, zip, type Tuples } from "./zip.js";
+import { closeQuietly, values, zip, type Tuples } from "./zip.js";
 import { Future, kOutcome } from "./future.js";
 import { after, remainingSeconds, type Deadline } from "./timeouts.js";
 
@@ -65,8 +65,11 @@ export class MapIterator<R> implements MapResults<R> {
     this.#timeout = plan.timeout;
     this.#dueMs = plan.timeout === null ? null : performance.now() + plan.timeout * 1000;
     this.#signal = plan.signal;
-    this.#tuples = zip(plan.iterables);
-    if (plan.chunker) this.#futures = new ChunkFeed(plan.chunker, plan.iterables.length, () => this.#wakeConsumer?.());
+    const chunker = plan.chunker ?? null;
+    // Chunks of a one-input map take the values themselves, with no tuple each.
+    const oneArg = chunker !== null && plan.iterables.length === 1;
+    this.#tuples = oneArg ? values(plan.iterables[0]!) : zip(plan.iterables);
+    if (chunker) this.#futures = new ChunkFeed(chunker, plan.iterables.length, () => this.#wakeConsumer?.());
     if (this.#signal?.aborted) {
       this.#close();
       return;
@@ -79,7 +82,12 @@ export class MapIterator<R> implements MapResults<R> {
       // Python submits eagerly; with buffersize, only the first `buffersize`.
       const limit = this.#buffersize ?? Infinity;
       try {
-        while (this.#futures.size < limit && this.#pullSync()) {
+        if (oneArg && limit === Infinity && isPlainArray(plan.iterables[0])) {
+          // The whole array at once: what its iterator would yield, read now.
+          (this.#futures as ChunkFeed).pushAll(plan.iterables[0]);
+          this.#sourceDone = true;
+        }
+        while (!this.#sourceDone && this.#futures.size < limit && this.#pullSync()) {
           /* pulled and submitted */
         }
         this.#fill();
@@ -136,7 +144,12 @@ export class MapIterator<R> implements MapResults<R> {
   /** Collect every result, in input order. */
   async toArray(): Promise<R[]> {
     const out: R[] = [];
+    // Finished chunks are copied out whole (without buffersize, taking a result has no other effect).
+    const feed = this.#futures instanceof ChunkFeed && this.#buffersize === null ? this.#futures : null;
     for (;;) {
+      if (feed !== null && this.#inFlight === 0 && !this.#closed && !this.#signal?.aborted) {
+        this.#index += feed.drainInto(out);
+      }
       // Settled results are collected without a promise each; the rest wait.
       const step = this.#inFlight === 0
         ? (this.#stepNow() ?? (await this.#queue(() => this.#step())))
@@ -258,13 +271,13 @@ export class MapIterator<R> implements MapResults<R> {
 
   /** Pull one tuple from a synchronous source and submit it; false when exhausted. */
   #pullSync(): boolean {
-    const step = (this.#tuples.iterator as Iterator<unknown[]>).next();
+    const step = (this.#tuples.iterator as Iterator<unknown>).next();
     if (step.done) {
       this.#sourceDone = true;
       return false;
     }
     if (this.#futures instanceof ChunkFeed) this.#futures.push(step.value);
-    else this.#futures.push(this.#submit(step.value));
+    else this.#futures.push(this.#submit(step.value as unknown[]));
     return true;
   }
 
@@ -280,7 +293,7 @@ export class MapIterator<R> implements MapResults<R> {
   }
 
   async #pump(): Promise<void> {
-    const iterator = this.#tuples.iterator as AsyncIterator<unknown[]>;
+    const iterator = this.#tuples.iterator as AsyncIterator<unknown>;
     try {
       while (!this.#closed) {
         if (this.#buffersize !== null && this.#futures.size >= this.#buffersize) {
@@ -295,7 +308,7 @@ export class MapIterator<R> implements MapResults<R> {
           this.#futures.push(step.value);
           this.#futures.fillOrFail();
         } else {
-          this.#futures.push(this.#submit(step.value));
+          this.#futures.push(this.#submit(step.value as unknown[]));
         }
         this.#wakeConsumer?.();
       }
@@ -343,6 +356,13 @@ export class MapIterator<R> implements MapResults<R> {
     this.#wakePump?.();
     this.#wakeConsumer?.();
   }
+}
+
+const arrayValues = Array.prototype[Symbol.iterator];
+
+/** An array iterated the standard way (its iterator not replaced). */
+function isPlainArray(value: unknown): value is readonly unknown[] {
+  return Array.isArray(value) && value[Symbol.iterator] === arrayValues;
 }
 
 function isThenable(value: unknown): boolean {

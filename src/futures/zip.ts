@@ -3,8 +3,16 @@
  * closed quietly when the consumer stops early.
  */
 
-/** The zipped argument tuples, synchronous when every input is. */
-export type Tuples = { sync: true; iterator: Iterator<unknown[]> } | { sync: false; iterator: AsyncIterator<unknown[]> };
+/** The zipped argument tuples (or, from `values`, the values), synchronous when every input is. */
+export type Tuples = { sync: true; iterator: Iterator<unknown> } | { sync: false; iterator: AsyncIterator<unknown> };
+
+/** One input's values as they are, with no tuple each (a one-input map's chunks). */
+export function values(iterable: Iterable<unknown> | AsyncIterable<unknown>): Tuples {
+  if (typeof (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    return { sync: false, iterator: (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() };
+  }
+  return { sync: true, iterator: (iterable as Iterable<unknown>)[Symbol.iterator]() };
+}
 
 /** Close an input the consumer stopped reading, ignoring its own failure to close. */
 export function closeQuietly(iterator: Iterator<unknown> | AsyncIterator<unknown>): void {
