@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { workerExecArgv } from "../executors/transport/load-module.js";
+import { threadExecArgv } from "../executors/transport/load-module.js";
 import type { ScenarioContext } from "./types.js";
 
 /**
@@ -19,16 +19,15 @@ export function rawPiscina(
   threads: number,
   options: { atomics?: "sync" | "async" | "disabled" } = {},
 ): Piscina {
-  const execArgv = workerExecArgv();
   // From the TypeScript source (the tests), workers need tsx to load the workloads module.
-  if (context.fromSource && !execArgv.some((flag) => flag.includes("tsx"))) execArgv.push("--import", "tsx");
+  const execArgv = threadExecArgv(context.fromSource ? ["--import", "tsx"] : []);
   const pool = new Piscina({
     filename: context.workloadsFile,
     // The export a worker loads as it starts (piscina's default, "default", is not one).
     name: "noop",
     minThreads: threads,
     maxThreads: threads,
-    execArgv,
+    ...(execArgv ? { execArgv } : {}),
     ...options,
   });
   // A worker that fails to start is only an 'error' event, and queued runs

@@ -49,11 +49,12 @@ export async function runScenario(
       for (const contender of rotate(contenders, round)) {
         collectGarbage();
         const before = process.cpuUsage();
-        const value = await contender.run();
+        const outcome = await contender.run();
         const used = process.cpuUsage(before);
         if (!warm) {
-          measured.get(contender)!.push(value);
-          cpu.get(contender)!.push((used.user + used.system) / 1000);
+          const own = typeof outcome === "number" ? null : outcome;
+          measured.get(contender)!.push(own === null ? (outcome as number) : own.value);
+          cpu.get(contender)!.push(own === null ? (used.user + used.system) / 1000 : own.cpuMs);
         }
         onStep(`${def.id} ${contender.name} ${warm ? "warm-up" : `sample ${round - warmup + 1}/${samples}`}`);
       }

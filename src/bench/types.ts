@@ -44,8 +44,12 @@ export interface Contender {
   role: Role;
   /** Start what the runs need (pools, workers); not measured. */
   setup?(): Promise<void>;
-  /** One run; returns the measurement in the scenario's unit. */
-  run(): Promise<number>;
+  /**
+   * One run; returns the measurement in the scenario's unit, or that and the
+   * CPU time of the measured part when the run does unmeasured work too
+   * (starting a worker of its own).
+   */
+  run(): Promise<number | { value: number; cpuMs: number }>;
   /** Stop what `setup` started; always called, even after a failure. */
   teardown?(): Promise<void>;
 }

@@ -8,9 +8,9 @@
 import { createRequire } from "node:module";
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { Piscina as PiscinaType } from "piscina";
-import { entryModule, withEntryFlags } from "./entry.js";
+import { entryModule } from "./entry.js";
 import { SendRefused, type PoolBackend, type RunOptions, type StopHow } from "./pool-backend.js";
-import { workerExecArgv } from "./transport/load-module.js";
+import { threadExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
 
 const requireHere = createRequire(import.meta.url);
@@ -57,6 +57,7 @@ export class PiscinaBackend implements PoolBackend {
     // Loaded on first use: importing unirun must not load worker machinery.
     const { Piscina } = requireHere("piscina") as typeof import("piscina");
     const entry = entryModule("worker");
+    const execArgv = threadExecArgv(entry.execArgv);
     this.#onFatal = onFatal;
     this.#size = size;
     this.#pool = new Piscina({
@@ -68,7 +69,8 @@ export class PiscinaBackend implements PoolBackend {
       // 'sync' would block a worker's event loop between tasks (its timers would not fire).
       atomics: "async",
       workerData: config,
-      execArgv: withEntryFlags(workerExecArgv(), entry),
+      // Left out, workers inherit the parent's flags (Node refuses some of them in an explicit list).
+      ...(execArgv ? { execArgv } : {}),
       ...(resourceLimits ? { resourceLimits } : {}),
     });
     // piscina reports a worker that dies with no task in flight (failing to

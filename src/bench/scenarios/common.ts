@@ -37,7 +37,7 @@ export function contender<T>(
 }
 
 /** A contender with nothing to set up. */
-export function plain(name: string, role: Role, run: () => Promise<number>): Contender {
+export function plain(name: string, role: Role, run: Contender["run"]): Contender {
   return { name, role, run };
 }
 

@@ -7,8 +7,8 @@ import { InterpreterPoolExecutor, ProcessPoolExecutor } from "../../api/futures.
 import type { Executor } from "../../futures/index.js";
 import { microsEach, timeMs } from "../measure.js";
 import { childPingPong, rawPiscina, workerPingPong } from "../raw.js";
-import type { Contender, Profile, ScenarioContext, ScenarioDef } from "../types.js";
-import { contender, tasksFor } from "./common.js";
+import type { Contender, Profile, Role, ScenarioContext, ScenarioDef } from "../types.js";
+import { plain, tasksFor } from "./common.js";
 
 /** `n` sequential round trips of `roundTrip`, in microseconds each. */
 async function sequential(n: number, roundTrip: (i: number) => Promise<unknown>): Promise<number> {
@@ -18,26 +18,51 @@ async function sequential(n: number, roundTrip: (i: number) => Promise<unknown>)
   return microsEach(ms, n);
 }
 
+/**
+ * A round-trip contender on a fresh worker (or child) every run: started,
+ * warmed with a tenth of the round trips, measured, stopped. Where the OS
+ * places a thread or process against the caller is luck that lasts as long as
+ * that thread or process: on this project's 2 shared cores one echo child
+ * measured twice as fast as another, run after run. A fresh one per run
+ * samples that luck equally for every contender.
+ */
+function freshEachRun<T>(
+  name: string,
+  role: Role,
+  profile: Profile,
+  open: () => T | Promise<T>,
+  roundTrip: (resource: T, i: number) => Promise<unknown>,
+  close: (resource: T) => unknown,
+): Contender {
+  return plain(name, role, async () => {
+    const resource = await open();
+    try {
+      const warm = Math.max(1, Math.floor(profile.roundTrips / 10));
+      for (let i = 0; i < warm; i++) await roundTrip(resource, i);
+      const before = process.cpuUsage();
+      const value = await sequential(profile.roundTrips, (i) => roundTrip(resource, i));
+      const used = process.cpuUsage(before);
+      return { value, cpuMs: (used.user + used.system) / 1000 };
+    } finally {
+      await close(resource);
+    }
+  });
+}
+
 function executorRoundTrip(name: string, make: () => Executor, profile: Profile, context: ScenarioContext): Contender {
   const noop = tasksFor(context).noop;
-  return contender(
-    name,
-    "unirun",
-    make,
-    (ex) => sequential(profile.roundTrips, (i) => ex.submit(noop, i).result()),
-    (ex) => ex.shutdown(),
-  );
+  return freshEachRun(name, "unirun", profile, make, (ex, i) => ex.submit(noop, i).result(), (ex) => ex.shutdown());
 }
 
 function pingPong(name: string, role: "baseline" | "reference", open: typeof workerPingPong, profile: Profile): Contender {
-  return contender(
-    name,
-    role,
-    open,
-    (channel) => sequential(profile.roundTrips, (i) => channel.roundTrip(i)),
-    (channel) => channel.stop(),
-  );
+  return freshEachRun(name, role, profile, open, (channel, i) => channel.roundTrip(i), (channel) => channel.stop());
 }
+
+/** Twice the profile's samples: each run has a thread or process of its own (see {@link freshEachRun}). */
+const moreSamples = (profile: Profile): { warmup: number; samples: number } => ({
+  warmup: profile.warmup,
+  samples: profile.samples * 2,
+});
 
 export const P1: ScenarioDef = {
   id: "P1",
@@ -47,13 +72,15 @@ export const P1: ScenarioDef = {
   better: "lower",
   target: { description: "ratio <= 1.1", metric: "ratio", op: "<=", value: 1.1 },
   size: (profile) => ({ roundTrips: profile.roundTrips, workers: 1 }),
+  runs: moreSamples,
   contenders: (profile, context) => {
     const piscina = (name: string, role: "baseline" | "reference", atomics?: "async" | "disabled"): Contender =>
-      contender(
+      freshEachRun(
         name,
         role,
+        profile,
         () => rawPiscina(context, 1, atomics ? { atomics } : {}),
-        (pool) => sequential(profile.roundTrips, (i) => pool.run(i, { name: "noop" })),
+        (pool, i) => pool.run(i, { name: "noop" }),
         (pool) => pool.destroy(),
       );
     return [
@@ -75,6 +102,7 @@ export const P6: ScenarioDef = {
   better: "lower",
   target: { description: "ratio <= 1.2", metric: "ratio", op: "<=", value: 1.2 },
   size: (profile) => ({ roundTrips: profile.roundTrips, children: 1 }),
+  runs: moreSamples,
   contenders: (profile, context) => [
     executorRoundTrip("ProcessPoolExecutor submit+result", () => new ProcessPoolExecutor({ maxWorkers: 1 }), profile, context),
     pingPong("child_process IPC ping-pong (advanced serialization)", "baseline", childPingPong, profile),

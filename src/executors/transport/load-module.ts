@@ -247,6 +247,33 @@ interface Flag {
 }
 
 /**
+ * The `execArgv` of a worker thread: `undefined` — Node's default, the
+ * parent's flags inherited as they are, which Node accepts whatever they are —
+ * unless a flag must be added (a TypeScript loader, `extra`). An explicit list
+ * is checked, and Node refuses a V8 or per-process flag in it
+ * (`--expose-gc`, `--max-old-space-size`, ...): those are left out of it.
+ */
+export function threadExecArgv(extra: readonly string[] = []): string[] | undefined {
+  const flags = workerExecArgv();
+  const added = flags.filter((flag) => !process.execArgv.includes(flag));
+  if (added.length === 0 && (extra.length === 0 || flags.some((flag) => flag.includes("tsx")))) return undefined;
+  const kept: string[] = [];
+  for (const flag of parseFlags(flags)) if (!isProcessWideFlag(flag.name)) kept.push(...flag.args);
+  return kept.some((flag) => flag.includes("tsx")) ? kept : [...kept, ...extra];
+}
+
+/**
+ * Flags Node refuses in a worker's explicit `execArgv`: V8 heap, GC and stack
+ * settings and per-process options (a worker inherits them, or has its own
+ * `resourceLimits`).
+ */
+function isProcessWideFlag(name: string): boolean {
+  const flag = name.replace(/_/g, "-");
+  return /^--(expose-gc|max-old-space-size|max-semi-space-size|stack-size|title|v8-pool-size|disallow-code-generation-from-strings|jitless|single-threaded|predictable|no-opt|max-lazy|huge-max-old-generation-size)$/.test(flag)
+    || /^--(no-)?(harmony|trace|expose)-/.test(flag);
+}
+
+/**
  * The `execArgv` a worker thread or child process needs so that task modules
  * (and unirun's own worker entry) load there as they do here.
  *
@@ -261,7 +288,8 @@ interface Flag {
  * - tsx given in `NODE_OPTIONS` is left there: workers and children inherit it.
  *
  * Worker threads reject per-process flags (`--max-old-space-size`, `--title`, ...)
- * that a parent may have; child processes accept everything returned.
+ * in an explicit list: they take {@link threadExecArgv}. Child processes
+ * accept everything returned.
  */
 export function workerExecArgv(): string[] {
   const kept: string[] = [];
