@@ -20,7 +20,8 @@ async function sequential(n: number, roundTrip: (i: number) => Promise<unknown>)
 
 /**
  * A round-trip contender on a fresh worker (or child) every run: started,
- * warmed with a tenth of the round trips, measured, stopped. Where the OS
+ * warmed with as many round trips as are measured (a new thread's JIT starts
+ * cold), measured, stopped. Where the OS
  * places a thread or process against the caller is luck that lasts as long as
  * that thread or process: on this project's 2 shared cores one echo child
  * measured twice as fast as another, run after run. A fresh one per run
@@ -37,8 +38,7 @@ function freshEachRun<T>(
   return plain(name, role, async () => {
     const resource = await open();
     try {
-      const warm = Math.max(1, Math.floor(profile.roundTrips / 10));
-      for (let i = 0; i < warm; i++) await roundTrip(resource, i);
+      for (let i = 0; i < profile.roundTrips; i++) await roundTrip(resource, i);
       const before = process.cpuUsage();
       const value = await sequential(profile.roundTrips, (i) => roundTrip(resource, i));
       const used = process.cpuUsage(before);
