@@ -5,7 +5,7 @@
  * and calls per message, never timing.
  */
 import { describe, expect, it } from "vitest";
-import { InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
+import { CancelledError, InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
 import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
 import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
@@ -82,6 +82,33 @@ describe("map without chunksize on a pool: adaptive chunks", () => {
     await expect(within(ex.map(failSome, range(3_000)).toArray(), "failing map", 30)).rejects.toThrow("item 37 failed");
     // Objects are walked as submit's arguments are, and cross.
     expect(await within(ex.map((o: { a: number }) => o.a, [{ a: 1 }, { a: 2 }]).toArray(), "objects", 30)).toEqual([1, 2]);
+  });
+
+  it("a map started before shutdown() sends every call (Python's map submits them all at once); later calls are refused", async () => {
+    const { ex } = await warmPool();
+    const double = (x: number): number => x * 2;
+    const results = ex.map(double, range(20_000));
+    const stopped = ex.shutdown();
+    expect(() => ex.submit(add, 1, 1)).toThrow("cannot schedule new futures after shutdown");
+    expect(() => ex.map(double, [1])).toThrow("cannot schedule new futures after shutdown");
+    expect(await within(results.toArray(), "the map begun before shutdown", 30)).toEqual(range(20_000).map((i) => i * 2));
+    await within(stopped, "shutdown");
+  });
+
+  it("shutdown({ cancelFutures: true }) cancels a map's calls not sent: CancelledError at the first, no hang", async () => {
+    const { ex, sent } = await warmPool();
+    const results = ex.map(slowAdd, range(200), range(200), Array(200).fill(5));
+    await within(ex.shutdown({ cancelFutures: true }), "shutdown with cancelFutures");
+    const seen: number[] = [];
+    let error: unknown = null;
+    try {
+      for await (const value of results) seen.push(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(seen).toEqual(range(seen.length).map((i) => 2 * i));
+    expect(sum(sizes(sent))).toBeLessThan(200);
   });
 
   it("starts with one call per message: the first chunks fill every worker one call each", async () => {

@@ -75,6 +75,8 @@ export class Dispatcher {
   #nextId = 0;
   #halted = false;
   #scheduled = false;
+  /** Maps holding calls they have not sent yet (see `MapChunker.holding`): not idle while any does. */
+  #holds = 0;
   #idleWaiters: (() => void)[] = [];
   readonly #noticeCancel = (future: Future<unknown>): void => {
     future.setRunningOrNotifyCancel();
@@ -141,7 +143,13 @@ export class Dispatcher {
     this.#signals.release(item.signal, item);
   }
 
-  /** Resolves once no call is queued or running. */
+  /** A map started or stopped holding calls it has not sent. */
+  hold(unsent: boolean): void {
+    this.#holds += unsent ? 1 : -1;
+    if (!unsent) this.checkIdle();
+  }
+
+  /** Resolves once no call is queued or running, and no map holds calls it has not sent. */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -155,7 +163,7 @@ export class Dispatcher {
   }
 
   #isIdle(): boolean {
-    return this.#running.size === 0 && this.#queue.size === 0;
+    return this.#running.size === 0 && this.#queue.size === 0 && this.#holds === 0;
   }
 
   /** Send queued calls while fewer than `maxWorkers` messages are in flight. */

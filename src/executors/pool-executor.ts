@@ -51,6 +51,8 @@ export abstract class PoolExecutor extends Executor {
   readonly #dispatcher: Dispatcher;
   #broken: { message: string; cause: unknown } | null = null;
   #shutdown = false;
+  /** Maps holding calls they have not sent, and how to cancel those (shutdown with cancelFutures). */
+  readonly #holds = new Map<object, () => void>();
   readonly #onFatal = (error: unknown): void => {
     this.#break(`A ${this.#kind.worker} of the pool died`, error);
   };
@@ -164,7 +166,16 @@ export abstract class PoolExecutor extends Executor {
   #chunkHost(): ChunkHost {
     return {
       transport: this.#kind.transport,
-      checkOpen: () => this.#checkOpen(),
+      checkOpen: (holding = false) => this.#checkOpen(holding),
+      hold: (chunker, unsent, cancel) => {
+        // Only a map begun before shutdown() may go on sending after it.
+        if (unsent && this.#shutdown && !this.#holds.has(chunker)) return false;
+        if (unsent === this.#holds.has(chunker)) return unsent;
+        if (unsent) this.#holds.set(chunker, cancel);
+        else this.#holds.delete(chunker);
+        this.#dispatcher.hold(unsent);
+        return unsent;
+      },
       pushChunk: (future, call, args, how, signal, sink) => {
         this.#dispatcher.push(this.#dispatcher.chunkItem(future, call, args, how, signal, sink));
       },
@@ -193,9 +204,10 @@ export abstract class PoolExecutor extends Executor {
     return item.future;
   }
 
-  #checkOpen(): void {
+  /** @param holding a map started before a shutdown, sending the calls it holds: a shutdown lets it. */
+  #checkOpen(holding = false): void {
     if (this.#broken) throw this.#brokenError();
-    if (this.#shutdown) throw new Error(SHUTDOWN_MESSAGE);
+    if (this.#shutdown && !holding) throw new Error(SHUTDOWN_MESSAGE);
   }
 
   /** Break the pool: every pending and running future fails; later submits throw. */
@@ -231,6 +243,8 @@ export abstract class PoolExecutor extends Executor {
   }
 
   #cancelQueued(): void {
+    // Maps' calls not sent yet are pending too; cancelling them releases their hold.
+    for (const cancel of [...this.#holds.values()]) cancel();
     for (const item of this.#dispatcher.takeQueued()) {
       item.future.cancel();
       this.#dispatcher.release(item);

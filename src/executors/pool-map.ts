@@ -12,8 +12,16 @@ import type { CallSpec } from "./transport/types.js";
 /** What chunked `map` needs from its executor. */
 export interface ChunkHost {
   readonly transport: Transport;
-  /** @throws when the executor takes no more calls (shut down, broken). */
-  checkOpen(): void;
+  /**
+   * @throws when the executor takes no more calls: broken, or shut down —
+   * unless `holding`, a map started before the shutdown sending its calls.
+   */
+  checkOpen(holding?: boolean): void;
+  /**
+   * A map holds calls it has not sent (see `MapChunker.holding`), or no
+   * longer does; false when the hold is refused (the executor is shut down).
+   */
+  hold(chunker: object, unsent: boolean, cancel: () => void): boolean;
   /** Queue a chunk as one item (see `Dispatcher.chunkItem`). */
   pushChunk(future: Future<unknown>, call: CallSpec, args: unknown[], caller: string, signal: AbortSignal | null, chunk: ChunkSink): void;
   /** A call with a future of its own (see `Dispatcher.item`). */
@@ -77,6 +85,7 @@ export class PoolMapChunker implements MapChunker {
   readonly #fixed: number | null;
   #itemMs = Number.NaN;
   #last = 1;
+  #holding = false;
 
   constructor(host: ChunkHost, call: CallSpec, workers: number, signal: AbortSignal | null, chunksize: number | null) {
     this.#host = host;
@@ -108,8 +117,12 @@ export class PoolMapChunker implements MapChunker {
     return size;
   }
 
+  holding(unsent: boolean, cancel: () => void): void {
+    this.#holding = this.#host.hold(this, unsent, cancel);
+  }
+
   submit(args: unknown[], oneArg: boolean): MapChunk {
-    this.#host.checkOpen();
+    this.#host.checkOpen(this.#holding);
     const chunk = new PoolChunk(args.length, this);
     this.#host.pushChunk(chunk.done, this.#call, args, CALLER, this.#signal, new ChunkPart(chunk, null, oneArg));
     return chunk;

@@ -34,6 +34,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The items, oldest first, without removing them (a copy). */
+  items(): T[] {
+    return this.#items.slice(this.#head) as T[];
+  }
+
   /** Remove every item. */
   clear(): void {
     this.#items = [];

@@ -5,6 +5,7 @@
  * their results come back per chunk, with no `Future` per call.
  */
 import { Fifo } from "./fifo.js";
+import { CancelledError } from "./errors.js";
 import { Future, kOutcome } from "./future.js";
 
 /** One message's worth of `map` calls: one `Future` for all of them. */
@@ -36,6 +37,14 @@ export interface MapChunker {
    * @throws as `submit` does (shut down, broken).
    */
   submit(args: unknown[], oneArg: boolean): MapChunk;
+  /**
+   * Told whenever the feed starts or stops holding calls it has pulled and
+   * not sent. Python's `map` submits every call at once, so a graceful
+   * `shutdown()` lets such a map send the rest, and `cancelFutures` cancels
+   * them — through `cancel`, which fails the calls not sent (and cancels the
+   * chunks not started) with a CancelledError at their index.
+   */
+  holding?(unsent: boolean, cancel: () => void): void;
 }
 
 /**
@@ -55,6 +64,14 @@ export class ChunkFeed {
   #pos = 0;
   #inFlight = 0;
   #stopped = false;
+  /** Whether the chunker was told that calls wait here unsent. */
+  #holding = false;
+  readonly #cancelUnsent = (): void => {
+    const sent = this.#sent.items();
+    // The unsent calls first: a cancelled chunk's callback must find nothing left to send.
+    this.#failRest(new CancelledError());
+    for (const { chunk } of sent) chunk.cancel();
+  };
   /** Pulled and not yet handed out. */
   size = 0;
   readonly #outcome = { failed: false, value: undefined as unknown };
@@ -80,6 +97,13 @@ export class ChunkFeed {
     this.#chunker.check(call, this.#single);
     this.#unsent.push(call);
     this.size++;
+    this.#hold(true);
+  }
+
+  #hold(unsent: boolean): void {
+    if (this.#holding === unsent) return;
+    this.#holding = unsent;
+    this.#chunker.holding?.(unsent, this.#cancelUnsent);
   }
 
   /** A one-input map's whole input at once (an array, read now). @throws as `check` does. */
@@ -89,6 +113,7 @@ export class ChunkFeed {
     if (this.#unsent.length === 0) this.#unsent = copy;
     else for (const value of copy) this.#unsent.push(value);
     this.size += copy.length;
+    if (copy.length > 0) this.#hold(true);
   }
 
   /** Send chunks while fewer than `window` are in flight. @throws what the chunker's submit throws. */
@@ -128,6 +153,7 @@ export class ChunkFeed {
     if (this.#unsentHead === this.#unsent.length) {
       this.#unsent = [];
       this.#unsentHead = 0;
+      this.#hold(false);
     }
   }
 
@@ -140,7 +166,7 @@ export class ChunkFeed {
   peek(): { failed: boolean; value: unknown } | null {
     const head = this.#sent.peek();
     if (head === undefined) return null;
-    const whole = head.chunk.done[kOutcome]();
+    const whole = outcomeOf(head.chunk.done);
     if (whole === null) return null;
     if (whole.failed) return whole;
     this.#outcome.failed = head.chunk.failed(this.#pos);
@@ -155,7 +181,7 @@ export class ChunkFeed {
   drainInto(out: unknown[]): number {
     let n = 0;
     for (let head = this.#sent.peek(); head !== undefined; head = this.#sent.peek()) {
-      const whole = head.chunk.done[kOutcome]();
+      const whole = outcomeOf(head.chunk.done);
       if (whole === null || whole.failed) break;
       let i = this.#pos;
       while (i < head.size && !head.chunk.failed(i)) out.push(head.chunk.value(i++));
@@ -185,5 +211,11 @@ export class ChunkFeed {
     this.#unsent = [];
     this.#unsentHead = 0;
     this.size = 0;
+    this.#hold(false);
   }
+}
+
+/** A chunk's outcome as a whole once it is done (a chunk cancelled before it started failed with CancelledError), else null. */
+function outcomeOf(done: Future<unknown>): { failed: boolean; value: unknown } | null {
+  return done[kOutcome]() ?? (done.cancelled() ? { failed: true, value: new CancelledError() } : null);
 }
