@@ -9,7 +9,7 @@
  * test holds), and the messages sent to the pool (chunks). No timing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { InterpreterPoolExecutor } from "../src/api/futures.js";
+import { BrokenInterpreterPool, CancelledError, type InterpreterPoolExecutor } from "../src/api/futures.js";
 import { reset, Run, RuntimeConfig } from "../src/index.js";
 import { capabilities } from "../src/run/capabilities.js";
 import { lease } from "../src/run/pools.js";
@@ -128,8 +128,70 @@ describe("CPU-bound maps (calls on worker threads or child processes)", () => {
     expect(await chunksOf(run, "worker-threads", 1, 40, { chunksize: 8 })).toEqual([8, 8, 8, 8, 8]);
   });
 
-  it("no sizing with an explicit maxWorkers: one call per message", async () => {
+  it("no XCS sizing with an explicit maxWorkers: the pool's own chunks, one call per message at first", async () => {
     const run = new Run({ flavor: "interpreters", maxWorkers: 1, config: DEFAULTS });
-    expect(await chunksOf(run, "worker-threads", 1, 12)).toEqual(range(12).map(() => 1));
+    const sizes = await chunksOf(run, "worker-threads", 1, 3_000);
+    expect(sizes.slice(0, 2)).toEqual([1, 1]);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3_000);
+    expect(sizes.length).toBeLessThan(100);
+  });
+});
+
+describe("a managed map on a pool, a chunk at a time", () => {
+  const double = (x: number): number => x * 2;
+
+  it("a map begun before shutdown() delivers every result; later calls are refused", async () => {
+    const run = new Run({ flavor: "interpreters", config: DEFAULTS });
+    const results = run.map(double, range(20_000));
+    const stopped = run.shutdown();
+    expect(() => run.submit(double, 1)).toThrow("cannot schedule new futures after shutdown");
+    expect(await within(results.toArray(), "the map begun before shutdown", 30)).toEqual(range(20_000).map((i) => i * 2));
+    await within(stopped, "shutdown", 15);
+  });
+
+  it("shutdown({ cancelFutures: true }) cancels what the map has not handed over: CancelledError, no hang", async () => {
+    const run = new Run({ flavor: "interpreters", maxWorkers: 1, config: DEFAULTS });
+    const slow = (x: number): number => {
+      const end = Date.now() + 5;
+      while (Date.now() < end);
+      return x * 2;
+    };
+    const results = run.map(slow, range(300));
+    await within(run.shutdown({ cancelFutures: true }), "shutdown with cancelFutures", 15);
+    const seen: number[] = [];
+    let error: unknown = null;
+    try {
+      for await (const value of results) seen.push(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CancelledError);
+    expect(seen.length).toBeLessThan(300);
+    expect(seen).toEqual(range(seen.length).map((i) => i * 2));
+  });
+
+  it("a worker that dies inside a chunk: the map raises BrokenInterpreterPool at that chunk, and the executor is broken", async () => {
+    const run = new Run({ flavor: "interpreters", maxWorkers: 1, config: DEFAULTS });
+    const dies = (x: number): number => {
+      if (x === 40) process.exit(7);
+      return x;
+    };
+    const seen: number[] = [];
+    let error: unknown = null;
+    try {
+      for await (const value of run.map(dies, range(100))) seen.push(value);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BrokenInterpreterPool);
+    expect(seen).toEqual(range(seen.length));
+    expect(seen.length).toBeLessThanOrEqual(40);
+    expect(() => run.submit(double, 1)).toThrow(BrokenInterpreterPool);
+  });
+
+  it("closures on an auto executor still go one by one (each call routed): results in order", async () => {
+    const run = new Run({ config: DEFAULTS });
+    const offset = 3;
+    expect(await within(run.map((x: number) => x + offset, range(50)).toArray(), "closure map")).toEqual(range(50).map((i) => i + 3));
   });
 });

@@ -16,6 +16,7 @@ import {
 } from "../futures/errors.js";
 import type { Executor, MapOptions } from "../futures/executor.js";
 import type { Future } from "../futures/future.js";
+import type { MapChunker } from "../futures/map.js";
 import type { Capabilities } from "./capabilities.js";
 import type { Flavor, RuntimeConfig } from "./config.js";
 import { ExecutionContext } from "./context.js";
@@ -154,6 +155,14 @@ export function brokenClass(backend: DecisionBackend): new (message: string) => 
 /** Whether `executor` is a native worker-thread or child-process pool (where `chunksize` applies). */
 export function isPool(executor: Executor): boolean {
   return executor instanceof InterpreterPoolExecutor || executor instanceof ProcessPoolExecutor;
+}
+
+/** `executor`'s own `map` chunker (protected on Executor); `executor` is a native pool ({@link isPool}). */
+export function mapChunkerOf(executor: Executor, fn: (...args: any[]) => unknown, options: MapOptions): MapChunker {
+  const open = executor as unknown as { mapChunker(fn: unknown, options: MapOptions): MapChunker | null };
+  const chunker = open.mapChunker(fn, options);
+  if (chunker === null) throw new Error(`unirun: ${executor.constructor.name} has no chunk-level map`);
+  return chunker;
 }
 
 /** `executor`'s own `map` submitter (protected on Executor): chunks on pools, plain submits elsewhere. */

@@ -26,12 +26,14 @@ import {
   type SubmitOptions,
 } from "../futures/executor.js";
 import type { Future } from "../futures/future.js";
+import type { MapChunker } from "../futures/map.js";
 import { capabilities, type Capabilities, IO_MAP_LIMIT, mapSizing } from "./capabilities.js";
 import type { Flavor } from "./config.js";
 import { ExecutionContext } from "./context.js";
 import { type Backend, flavorOf, sizeFor } from "./decide.js";
 import { type Decision, type DecisionBackend, publishDecision } from "./decisions.js";
 import { type Call, Lane, Lanes, mapLength } from "./lanes.js";
+import { ManagedMapChunker } from "./managed-map.js";
 import { LinkedFuture } from "./linked-future.js";
 import { brokenClass, isPool, type ManagedInit, mapSubmitterOf, planExecutor } from "./managed-plan.js";
 import { lease, type Lease, track, untrack } from "./pools.js";
@@ -64,6 +66,9 @@ export class ManagedExecutor extends Executor {
   #eventLoop: ThreadPoolExecutor | null = null;
   #broken: BrokenExecutor | null = null;
   #shutdown = false;
+  /** Maps holding calls not handed to the lanes yet, and how to cancel those (see `MapChunker.holding`). */
+  readonly #holds = new Map<object, () => void>();
+  #holdsReleased: (() => void)[] = [];
 
   constructor(init: ManagedInit) {
     super();
@@ -102,8 +107,8 @@ export class ManagedExecutor extends Executor {
   override shutdown(options?: ShutdownOptions): Promise<void> {
     const { wait, cancelFutures } = checkShutdownOptions(options);
     this.#shutdown = true;
-    if (cancelFutures) this.#lanes.cancelPending();
-    const done = this.#lanes.whenIdle().then(() => this.#release());
+    if (cancelFutures) this.#cancelPending();
+    const done = this.#whenIdle().then(() => this.#release());
     if (wait) return done;
     done.catch(() => undefined);
     return Promise.resolve();
@@ -128,6 +133,75 @@ export class ManagedExecutor extends Executor {
   /** Whether `shutdown()` (or a stop) was called. */
   protected get isShutdown(): boolean {
     return this.#shutdown;
+  }
+
+  /**
+   * `map` where every call goes to one native pool (an `interpreters` or
+   * `processes` executor, or a pool of its own): a chunk at a time through
+   * the pool's own chunks, each chunk one task of this executor (see
+   * managed-map.ts). Sized by SPEC §5's XCS rule as {@link mapSubmitter} says;
+   * otherwise the pool's own chunks (`chunksize` when given, else adaptive).
+   * `null` elsewhere: calls are then routed one by one.
+   */
+  protected override mapChunker(
+    fn: (...args: any[]) => unknown,
+    options: MapOptions,
+    inputs: readonly AnyIterable<unknown>[] = [],
+  ): MapChunker | null {
+    const caller = "map(fn, ...iterables)";
+    // Shut down or broken: the per-call path refuses the first call, as Python's map does.
+    if (this.#shutdown || this.#broken !== null) return null;
+    const target = this.#mapPool();
+    if (target === null) return null;
+    const n = this.#sizesMaps && options.chunksize == null ? mapLength(inputs) : null;
+    let chunksize = options.chunksize ?? null;
+    let limit = this.maxWorkers;
+    if (n !== null) ({ maxWorkers: limit, chunksize } = mapSizing(n, "cpu", this.#caps, this.#init.config.maxWorkers));
+    const host = {
+      checkOpen: (holding: boolean) => this.#checkOpen(fn, caller, holding),
+      hold: (chunker: object, unsent: boolean, cancel: () => void) => this.#hold(chunker, unsent, cancel),
+      admit: (call: Call) => this.#lanes.admit(call),
+    };
+    const plain: MapOptions = { ...options, chunksize: chunksize ?? undefined };
+    if (chunksize === null) delete plain.chunksize;
+    return new ManagedMapChunker(host, fn, plain, target, new Lane(limit));
+  }
+
+  /** The one native pool every call of a `map` goes to, or null when calls are routed one by one. */
+  #mapPool(): { executor: Executor; leased: Backend | null } | null {
+    if (this.#fixed !== null) return isPool(this.#fixed) ? { executor: this.#fixed, leased: null } : null;
+    const flavor = this.#flavor;
+    if (flavor !== "interpreters" && flavor !== "processes") return null;
+    if (this.#init.closures === "event-loop" || this.#backend === "event-loop") return null;
+    const backend = this.#backend as Backend;
+    return { executor: this.#pool(backend), leased: backend };
+  }
+
+  /** See `MapChunker.holding`: only a map begun before shutdown() may go on sending after it. */
+  #hold(chunker: object, unsent: boolean, cancel: () => void): boolean {
+    if (unsent && this.#shutdown && !this.#holds.has(chunker)) return false;
+    if (unsent) {
+      this.#holds.set(chunker, cancel);
+      return true;
+    }
+    this.#holds.delete(chunker);
+    if (this.#holds.size === 0) for (const resolve of this.#holdsReleased.splice(0)) resolve();
+    return false;
+  }
+
+  /** Resolves once no call is waiting or in flight and no map holds calls it has not handed over. */
+  async #whenIdle(): Promise<void> {
+    for (;;) {
+      await this.#lanes.whenIdle();
+      if (this.#holds.size === 0) return;
+      await new Promise<void>((resolve) => this.#holdsReleased.push(resolve));
+    }
+  }
+
+  /** Cancel every call not started: waiting in the lanes, forwarded and not started, or held by a map. */
+  #cancelPending(): void {
+    for (const cancel of [...this.#holds.values()]) cancel();
+    this.#lanes.cancelPending();
   }
 
   /**
@@ -191,10 +265,11 @@ export class ManagedExecutor extends Executor {
     return this.#lanes.admit({ future: new LinkedFuture(), lane: this.#own, target, leased, send, signal: options.signal ?? null });
   }
 
-  #checkOpen(fn: unknown, caller: string): void {
+  /** @param holding a map begun before a shutdown, handing over the calls it holds: a shutdown lets it. */
+  #checkOpen(fn: unknown, caller: string, holding = false): void {
     checkCallable(fn, caller);
     if (this.#broken !== null) throw this.#broken;
-    if (this.#shutdown) throw new Error(SHUTDOWN_MESSAGE);
+    if (this.#shutdown && !holding) throw new Error(SHUTDOWN_MESSAGE);
   }
 
   /**
@@ -333,7 +408,7 @@ export class ManagedExecutor extends Executor {
 
   async #stopNow(how: "terminateWorkers" | "killWorkers"): Promise<void> {
     this.#shutdown = true;
-    this.#lanes.cancelPending();
+    this.#cancelPending();
     const own = this.#owned as (Executor & Partial<Record<typeof how, () => Promise<void>>>) | null;
     const stops: Promise<void>[] = [];
     if (own !== null && typeof own[how] === "function") stops.push(own[how]!());
