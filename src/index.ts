@@ -2,6 +2,8 @@
  * `unirun`: Run scopes, the scheduler, RuntimeConfig, capabilities, decisions
  * and downgrade warnings (SPEC §4–§6); UnifiedDispatcher and resolveExecutor (§7).
  */
+// One shared chunk for every entry point (see api/shared.ts).
+import "./api/shared.js";
 export { Run, type RunOptions } from "./run/run.js";
 export { submit, map, reset } from "./run/scheduler.js";
 export {

@@ -90,7 +90,33 @@ describe("importing unirun", () => {
     expect(run.stderr).toBe("");
     expect(JSON.parse(run.stdout)).toEqual({ loaded: [], handles: [] });
   });
+
+  // Import cost (BENCHMARKS.md, P7): each file and built-in loaded at import costs about a millisecond.
+  it.each(["unirun", "unirun/futures", "unirun/compat", "unirun/asyncio"])(
+    "%s loads its entry file and two shared chunks, and none of the built-ins it uses later (v8, vm, os, diagnostics_channel)",
+    async (spec) => {
+      const script = `const before = new Set(process.moduleLoadList);
+        await import("${spec}");
+        const builtins = process.moduleLoadList.filter((m) => !before.has(m) && /^NativeModule (v8|vm|os|diagnostics_channel)$/.test(m));
+        console.log(JSON.stringify({ builtins }));`;
+      const run = await runNode(["--input-type=module", "-e", script]);
+      expect(run.stderr).toBe("");
+      expect(JSON.parse(run.stdout)).toEqual({ builtins: [] });
+      const entry = { unirun: "index.js", "unirun/futures": "futures/index.js", "unirun/compat": "compat/index.js", "unirun/asyncio": "asyncio/index.js" }[spec]!;
+      expect(staticImports(path.join(root, "dist", entry)).size).toBeLessThanOrEqual(3);
+    },
+  );
 });
+
+/** The files `file` loads through static relative imports, itself included. */
+function staticImports(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const match of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*"(\.{1,2}\/[^"]+)"/g)) {
+    staticImports(path.resolve(path.dirname(file), match[1]!), seen);
+  }
+  return seen;
+}
 
 describe("the unirun command", () => {
   it("prints its version", async () => {

@@ -5,6 +5,8 @@
  *
  * Timeouts are in seconds everywhere, as in Python.
  */
+// One shared chunk for every entry point (see api/shared.ts).
+import "./shared.js";
 export * from "../futures/index.js";
 export { ThreadPoolExecutor, type ThreadPoolExecutorOptions } from "../executors/event-loop.js";
 export { InterpreterPoolExecutor, type InterpreterPoolExecutorOptions } from "../executors/worker-threads.js";

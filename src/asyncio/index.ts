@@ -10,6 +10,8 @@
  * Importing this module starts no thread or process and loads no worker
  * machinery: the default executors are made on first use.
  */
+// One shared chunk for every entry point (see api/shared.ts).
+import "../api/shared.js";
 export { CancelledError, TimeoutError } from "../futures/errors.js";
 export { sleep, type SleepOptions } from "./sleep.js";
 export { timeout, type TimeoutBody, type TimeoutOptions, type TimeoutScope } from "./timeout.js";

@@ -8,16 +8,15 @@
  *   runs on the event loop with a downgrade warning instead of being
  *   rejected; everything else is shared.
  */
-import * as native from "../asyncio/index.js";
-import * as managed from "../run/managed-asyncio.js";
-import { currentConfig } from "../run/scheduler.js";
+import "../api/shared.js";
+import { compatAsyncio, passthroughMode } from "./surface.js";
 
 // Read once, at first import: flipping the variable later changes nothing.
-const passthrough = currentConfig().compatMode === "passthrough";
+const chosen = compatAsyncio(passthroughMode());
 
-export const toThread: typeof native.toThread = passthrough ? native.toThread : managed.toThread;
-export const toProcess: typeof native.toProcess = passthrough ? native.toProcess : managed.toProcess;
-export const runInExecutor: typeof native.runInExecutor = passthrough ? native.runInExecutor : managed.runInExecutor;
+export const toThread = chosen.toThread;
+export const toProcess = chosen.toProcess;
+export const runInExecutor = chosen.runInExecutor;
 
 export {
   asCompleted,

@@ -9,20 +9,46 @@
  * +import { ThreadPoolExecutor, asCompleted } from "unirun/compat";
  * ```
  */
-export * from "./futures.js";
+// Bound here rather than re-exported from compat/futures.ts and compat/asyncio.ts:
+// each entry point stays a file of its own, and shares one chunk with the others.
+import "../api/shared.js";
+import type * as native from "../api/futures.js";
+import { compatAsyncio, compatExecutors, passthroughMode, type Compat } from "./surface.js";
+
+// Read once, at first import: flipping the variable later changes nothing.
+const passthrough = passthroughMode();
+const executors = compatExecutors(passthrough);
+const asyncio = compatAsyncio(passthrough);
+
+export const ThreadPoolExecutor = executors.ThreadPoolExecutor as Compat<typeof native.ThreadPoolExecutor>;
+export type ThreadPoolExecutor = InstanceType<typeof ThreadPoolExecutor>;
+export const InterpreterPoolExecutor = executors.InterpreterPoolExecutor as Compat<typeof native.InterpreterPoolExecutor>;
+export type InterpreterPoolExecutor = InstanceType<typeof InterpreterPoolExecutor>;
+export const ProcessPoolExecutor = executors.ProcessPoolExecutor as Compat<typeof native.ProcessPoolExecutor>;
+export type ProcessPoolExecutor = InstanceType<typeof ProcessPoolExecutor>;
+export const toThread = asyncio.toThread;
+export const toProcess = asyncio.toProcess;
+export const runInExecutor = asyncio.runInExecutor;
+
 export {
-  BoundedSemaphore,
-  gather,
-  runInExecutor,
-  Semaphore,
-  sleep,
-  TaskGroup,
-  timeout,
-  toProcess,
-  toThread,
-  waitFor,
-  wrapFuture,
-} from "./asyncio.js";
+  ALL_COMPLETED,
+  asCompleted,
+  BrokenExecutor,
+  BrokenInterpreterPool,
+  BrokenProcessPool,
+  BrokenThreadPool,
+  CancelledError,
+  Executor,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  Future,
+  InvalidStateError,
+  task,
+  TimeoutError,
+  wait,
+} from "../api/futures.js";
+export type * from "../api/futures.js";
+export { BoundedSemaphore, gather, Semaphore, sleep, TaskGroup, timeout, waitFor, wrapFuture } from "../asyncio/index.js";
 export type {
   AbortableWork,
   AcquireOptions,
@@ -35,4 +61,4 @@ export type {
   TimeoutBody,
   TimeoutOptions,
   TimeoutScope,
-} from "./asyncio.js";
+} from "../asyncio/index.js";

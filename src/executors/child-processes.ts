@@ -4,7 +4,7 @@
  * the advanced (structured-clone) serializer. Only transferable tasks run here
  * (SPEC §1.1).
  */
-import os from "node:os";
+import { os } from "../builtins.js";
 import { BrokenProcessPool } from "../futures/errors.js";
 import { describe } from "../futures/timeouts.js";
 import { ChildProcessBackend, type Spawn } from "./child-backend.js";
@@ -15,7 +15,7 @@ import type { WorkerConfig } from "./transport/runner.js";
 export { ChildExitError } from "./child-backend.js";
 
 export interface ProcessPoolExecutorOptions {
-  /** Child processes at most; default `os.availableParallelism()`. */
+  /** Child processes at most; default `os().availableParallelism()`. */
   maxWorkers?: number;
   /** Replace a child after it has run this many tasks (a `map` chunk counts as one), as in Python. */
   maxTasksPerChild?: number | null;
@@ -41,7 +41,7 @@ export class ProcessPoolExecutor extends PoolExecutor {
    */
   constructor(options: ProcessPoolExecutorOptions = {}) {
     const name = "ProcessPoolExecutor";
-    const maxWorkers = checkMaxWorkers(name, options.maxWorkers, os.availableParallelism());
+    const maxWorkers = checkMaxWorkers(name, options.maxWorkers, os().availableParallelism());
     const { initializer, initargs } = checkInitializer(name, options.initializer, options.initargs);
     const maxTasksPerChild = checkMaxTasksPerChild(name, options.maxTasksPerChild);
     super(

@@ -5,7 +5,7 @@
  * `maxWorkers` in flight, started in FIFO order.
  */
 import { AsyncResource } from "node:async_hooks";
-import os from "node:os";
+import { os } from "../builtins.js";
 import { BrokenThreadPool } from "../futures/errors.js";
 import {
   Executor,
@@ -97,7 +97,7 @@ export class ThreadPoolExecutor extends Executor {
    */
   constructor(options: ThreadPoolExecutorOptions = {}) {
     super();
-    const defaultSize = Math.min(32, os.availableParallelism() + 4);
+    const defaultSize = Math.min(32, os().availableParallelism() + 4);
     this.maxWorkers = checkMaxWorkers("ThreadPoolExecutor", options.maxWorkers, defaultSize);
     this.threadNamePrefix = options.threadNamePrefix ?? `ThreadPoolExecutor-${executorCount++}`;
     const { initializer, initargs } = checkInitializer("ThreadPoolExecutor", options.initializer, options.initargs);

@@ -4,7 +4,7 @@
  * Only transferable tasks run here (SPEC §1.1): task references and
  * self-contained functions.
  */
-import os from "node:os";
+import { os } from "../builtins.js";
 import type { ResourceLimits } from "node:worker_threads";
 import { BrokenInterpreterPool } from "../futures/errors.js";
 import { checkInitializer, checkMaxWorkers } from "./options.js";
@@ -15,7 +15,7 @@ import type { WorkerConfig } from "./transport/runner.js";
 export { WorkerExitError } from "./piscina-backend.js";
 
 export interface InterpreterPoolExecutorOptions {
-  /** Worker threads at most; default `os.availableParallelism()`. */
+  /** Worker threads at most; default `os().availableParallelism()`. */
   maxWorkers?: number;
   /** Kept for parity with Python's `thread_name_prefix`; piscina gives no way to name its threads. */
   threadNamePrefix?: string;
@@ -43,7 +43,7 @@ export class InterpreterPoolExecutor extends PoolExecutor {
    */
   constructor(options: InterpreterPoolExecutorOptions = {}) {
     const name = "InterpreterPoolExecutor";
-    const maxWorkers = checkMaxWorkers(name, options.maxWorkers, os.availableParallelism());
+    const maxWorkers = checkMaxWorkers(name, options.maxWorkers, os().availableParallelism());
     const { initializer, initargs } = checkInitializer(name, options.initializer, options.initargs);
     super(
       { name, Broken: BrokenInterpreterPool, transport: "thread", worker: "worker thread" },

@@ -10,9 +10,8 @@
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
+import { os, vm } from "../builtins.js";
 import path from "node:path";
-import vm from "node:vm";
 
 /** The few `semver` functions the version rules use. */
 interface Semver {
@@ -71,7 +70,7 @@ export interface SuggestedSizes {
 export interface Capabilities {
   /** The runtime and its version. */
   node: RuntimeInfo;
-  /** `os.availableParallelism()`: CPUs this process may use (affinity-aware), before cgroup limits. */
+  /** `os().availableParallelism()`: CPUs this process may use (affinity-aware), before cgroup limits. */
   availableParallelism: number;
   /** cgroup CPU and memory limits. */
   cgroup: CgroupLimits;
@@ -121,7 +120,7 @@ export function resetCapabilities(): void {
 
 function measure(): Capabilities {
   const node = runtimeInfo();
-  const availableParallelism = os.availableParallelism();
+  const availableParallelism = os().availableParallelism();
   const cgroup = readCgroupLimits();
   const permission = permissions();
   const cores = effectiveCores(availableParallelism, cgroup.cpuLimit);
@@ -207,7 +206,7 @@ function typeStripping(version: string): boolean {
 /** Whether `source` compiles; `vm.Script` compiles without running it. */
 function parses(source: string): boolean {
   try {
-    new vm.Script(source);
+    new (vm().Script)(source);
     return true;
   } catch {
     return false;

@@ -5,7 +5,8 @@
  * mechanism, so APM tools and other copies of unirun (ESM and CJS builds) see
  * the same stream. {@link observeDecisions} is a thin layer over that channel.
  */
-import diagnostics_channel from "node:diagnostics_channel";
+import type { Channel } from "node:diagnostics_channel";
+import { diagnosticsChannel } from "../builtins.js";
 import { Fifo } from "../futures/fifo.js";
 
 /** The `diagnostics_channel` name decisions are published on. */
@@ -76,8 +77,9 @@ export interface Unsubscribe extends Disposable {
  */
 export interface DecisionStream extends AsyncIterableIterator<Decision>, AsyncDisposable {}
 
-// Held strongly: older Node versions may collect a channel nothing references.
-const channel = diagnostics_channel.channel(DECISION_CHANNEL);
+// Made on first use, then held strongly: older Node versions may collect a channel nothing references.
+let channel: Channel | null = null;
+const decisionChannel = (): Channel => (channel ??= diagnosticsChannel().channel(DECISION_CHANNEL));
 
 let last: Decision | null = null;
 
@@ -94,7 +96,8 @@ let last: Decision | null = null;
 export function publishDecision(decision: DecisionInput): Decision {
   const frozen: Decision = Object.freeze({ ...decision, at: decision.at ?? performance.now() });
   last = frozen;
-  if (channel.hasSubscribers) channel.publish(frozen);
+  const published = decisionChannel();
+  if (published.hasSubscribers) published.publish(frozen);
   return frozen;
 }
 
@@ -131,12 +134,12 @@ function subscribe(listener: (decision: Decision) => void): Unsubscribe {
   // A fresh wrapper per call: the same listener observed twice is two
   // subscriptions, and stopping one leaves the other.
   const onMessage = (message: unknown): void => listener(message as Decision);
-  diagnostics_channel.subscribe(DECISION_CHANNEL, onMessage);
+  diagnosticsChannel().subscribe(DECISION_CHANNEL, onMessage);
   let active = true;
   const stop = (): void => {
     if (!active) return;
     active = false;
-    diagnostics_channel.unsubscribe(DECISION_CHANNEL, onMessage);
+    diagnosticsChannel().unsubscribe(DECISION_CHANNEL, onMessage);
   };
   return Object.assign(stop, { [Symbol.dispose]: stop });
 }

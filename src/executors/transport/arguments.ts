@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from "node:events";
 import util from "node:util";
-import v8 from "node:v8";
+import { v8 } from "../../builtins.js";
 
 /** Which serializer carries the call: structured clone (threads) or `v8.serialize` (processes). */
 export type Transport = "thread" | "process";
@@ -296,7 +296,7 @@ function sharedProblem(value: object): Problem {
 function serializeFailure(value: unknown, transport: Transport): unknown {
   try {
     if (transport === "thread") structuredClone(value);
-    else v8.serialize(value);
+    else v8().serialize(value);
     return undefined;
   } catch (error) {
     return error ?? new Error("serialization failed");

@@ -10,7 +10,7 @@
  * to survive both serializers, so sending it cannot fail.
  */
 import util from "node:util";
-import v8 from "node:v8";
+import { v8 } from "../../builtins.js";
 import { describe } from "../../futures/timeouts.js";
 import type { SerializedError, SerializedErrorCtor } from "./types.js";
 
@@ -240,7 +240,7 @@ function canCross(value: unknown): boolean {
   if (typeof value === "symbol" || typeof value === "function") return false;
   if (typeof value !== "object" || value === null) return true;
   try {
-    v8.serialize(value);
+    v8().serialize(value);
     structuredClone(value);
     return true;
   } catch {

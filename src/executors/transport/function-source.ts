@@ -11,7 +11,7 @@
  * importing this module — as every worker does — loads no parser.
  */
 import { builtinModules, createRequire } from "node:module";
-import { runInNewContext } from "node:vm";
+import { vm } from "../../builtins.js";
 import type * as Acorn from "acorn";
 import type * as EslintScope from "eslint-scope";
 
@@ -69,7 +69,7 @@ let workerGlobals: Set<string> | undefined;
  */
 function freshWorkerGlobals(): Set<string> {
   if (!workerGlobals) {
-    const names = runInNewContext("Object.getOwnPropertyNames(globalThis)") as string[];
+    const names = vm().runInNewContext("Object.getOwnPropertyNames(globalThis)") as string[];
     workerGlobals = new Set([...names, ...NODE_WORKER_GLOBALS]);
   }
   return workerGlobals;
