@@ -22,6 +22,7 @@ import { kPoolBackend } from "../src/executors/pool-executor.js";
 import { backendOf, exited, recordMessages, release, sharedCell, started } from "./fixtures/pool-helpers.js";
 import * as tasks from "./fixtures/pool-tasks.js";
 import type * as Threads from "./fixtures/pool-threads.js";
+import { until } from "./fixtures/proc-helpers.js";
 import { range, stoppedAfterEach, turns, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
@@ -75,6 +76,19 @@ describe("lazy start and transferable tasks", () => {
     const where = await within(ex.submit(whoAmI), "whoAmI");
     expect(where.threadId).not.toBe(mainThreadId);
     expect(where.pid).toBe(process.pid);
+  });
+
+  it("a worker's event loop keeps running between tasks: a timer a task left behind fires while the worker is idle", async () => {
+    // piscina's default (atomics: 'sync') would freeze it until the next task (BENCHMARKS.md, P1).
+    const ex = pool({ maxWorkers: 1 });
+    const cell = sharedCell();
+    const leaveTimer = (shared: Int32Array): string => {
+      setTimeout(() => Atomics.store(shared, 0, 1), 30);
+      return "returned";
+    };
+    expect(await within(ex.submit(leaveTimer, cell), "the task")).toBe("returned");
+    await until(() => Atomics.load(cell, 0) === 1, "the timer of an idle worker");
+    expect(Atomics.load(cell, 0)).toBe(1);
   });
 
   it("a task reference called directly runs on the calling thread and returns a promise", async () => {
