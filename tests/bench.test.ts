@@ -133,8 +133,16 @@ describe("a tiny run of every scenario through the command", () => {
     expect(wellFormed(svg)).toBeNull();
     expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" width="\d+" height="\d+" viewBox="0 0 \d+ \d+"/);
     for (const s of report.scenarios) expect(svg).toContain(`${s.id}  ${escapeXml(s.title)}`);
-    const bars = report.scenarios.reduce((n, s) => n + s.contenders.length, 0);
+    // A bar for every contender with a positive median (against a positive baseline); "no result" for the others (none, usually).
+    const contenders = report.scenarios.flatMap((s) => s.contenders);
+    const drawn = report.scenarios.flatMap((s) => {
+      const base = s.contenders.find((c) => c.role === "baseline")!.median;
+      return s.contenders.filter((c) => base > 0 && c.median > 0);
+    });
+    const bars = drawn.length;
+    expect(bars).toBeGreaterThan(contenders.length / 2);
     expect(svg.match(/<rect class="bar" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="\d+" fill="#[0-9a-f]{6}"\/>/g)).toHaveLength(bars);
+    expect(svg.match(/>no result</g) ?? []).toHaveLength(contenders.length - bars);
     expect(renderChart(report)).toBe(svg);
   });
 
