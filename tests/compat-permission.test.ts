@@ -12,18 +12,11 @@ import path from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileModules } from "./fixtures/run-caps-compile.js";
+import type { Outcome } from "./fixtures/compat-permission-probe.js";
 import { root } from "./run-node.js";
 
 const PROBE = "tests/fixtures/compat-permission-probe.ts";
 
-interface Outcome {
-  decision?: { resolved: string; reason: string };
-  constructed?: string;
-  where?: { threadId: number; sameProcess: boolean };
-  sum?: number;
-  selfContained?: number;
-  closure?: string;
-}
 interface Report {
   permission: { workers: boolean; children: boolean };
   ThreadPoolExecutor: Outcome;

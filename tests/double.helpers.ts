@@ -14,6 +14,7 @@ import * as native from "../src/api/futures.js";
 import type { Future } from "../src/api/futures.js";
 import * as managed from "../src/run/managed-executors.js";
 import { reset } from "../src/run/scheduler.js";
+import { readUntilRaised } from "./thread-pool.helpers.js";
 import type * as Tasks from "./fixtures/compat-tasks.js";
 
 /** The executor classes a workload gets: the native or the managed ones, typed alike. */
@@ -105,13 +106,8 @@ export async function outcome(call: () => unknown): Promise<unknown> {
 
 /** Drain a map's results in order, stopping at the first failure. */
 export async function drain(results: AsyncIterable<unknown>): Promise<{ values: unknown[]; error?: unknown }> {
-  const values: unknown[] = [];
-  try {
-    for await (const value of results) values.push(value);
-    return { values };
-  } catch (error) {
-    return { values, error: summarize(error) };
-  }
+  const read = await readUntilRaised(results);
+  return "error" in read ? { values: read.seen, error: summarize(read.error) } : { values: read.seen };
 }
 
 /** A directory for the release files of `waitForFile` tasks, removed after the file's tests. */

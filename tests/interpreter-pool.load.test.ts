@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
-import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
+import { warmPool as warmPoolOf, type SentMessage } from "./fixtures/pool-helpers.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
 import { range, stoppedAfterEach, turns, within } from "./thread-pool.helpers.js";
 
@@ -22,12 +22,7 @@ const slowAdd = task<typeof Pool, "slowAdd">(POOL, "slowAdd");
 
 const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
 
-/** A pool of two workers that has run a first call, so that its backend exists and its messages can be recorded. */
-async function warmPool(): Promise<{ ex: InterpreterPoolExecutor; sent: SentMessage[] }> {
-  const ex = pool({ maxWorkers: 2 });
-  await within(Promise.all([ex.submit(add, 0, 0), ex.submit(add, 0, 0)]), "warm-up");
-  return { ex, sent: recordMessages(ex) };
-}
+const warmPool = () => warmPoolOf(pool);
 
 // One function object for every call: the executor analyses each function object once.
 const identity = <T>(x: T): T => x;

@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { CancelledError, InterpreterPoolExecutor, task, type InterpreterPoolExecutorOptions } from "../src/api/futures.js";
-import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
+import { warmPool as warmPoolOf, type SentMessage } from "./fixtures/pool-helpers.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
-import { range, stoppedAfterEach, within } from "./thread-pool.helpers.js";
+import { range, readUntilRaised, stoppedAfterEach, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const add = task<typeof Pool, "add">(POOL, "add");
@@ -17,11 +17,7 @@ const slowAdd = task<typeof Pool, "slowAdd">(POOL, "slowAdd");
 
 const pool = stoppedAfterEach((options?: InterpreterPoolExecutorOptions) => new InterpreterPoolExecutor(options));
 
-async function warmPool(): Promise<{ ex: InterpreterPoolExecutor; sent: SentMessage[] }> {
-  const ex = pool({ maxWorkers: 2 });
-  await within(Promise.all([ex.submit(add, 0, 0), ex.submit(add, 0, 0)]), "warm-up");
-  return { ex, sent: recordMessages(ex) };
-}
+const warmPool = () => warmPoolOf(pool);
 
 const sizes = (sent: SentMessage[]): number[] => sent.map((message) => message.calls.length);
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
@@ -99,13 +95,7 @@ describe("map without chunksize on a pool: adaptive chunks", () => {
     const { ex, sent } = await warmPool();
     const results = ex.map(slowAdd, range(200), range(200), Array(200).fill(5));
     await within(ex.shutdown({ cancelFutures: true }), "shutdown with cancelFutures");
-    const seen: number[] = [];
-    let error: unknown = null;
-    try {
-      for await (const value of results) seen.push(value);
-    } catch (e) {
-      error = e;
-    }
+    const { seen, error } = await readUntilRaised<number>(results);
     expect(error).toBeInstanceOf(CancelledError);
     expect(seen).toEqual(range(seen.length).map((i) => 2 * i));
     expect(sum(sizes(sent))).toBeLessThan(200);
@@ -127,13 +117,7 @@ describe("map without chunksize on a pool: adaptive chunks", () => {
 
   it("fails only the failing call inside a chunk, and raises the first failure at its index", async () => {
     const { ex, sent } = await warmPool();
-    const seen: number[] = [];
-    let error: unknown = null;
-    try {
-      for await (const value of ex.map(failSome, range(5_000))) seen.push(value);
-    } catch (e) {
-      error = e;
-    }
+    const { seen, error } = await readUntilRaised<number>(ex.map(failSome, range(5_000)));
     expect((error as Error).message).toBe("item 37 failed");
     expect(seen).toEqual(range(37).map((i) => i * 2));
     expect(sent.length).toBeGreaterThan(0);

@@ -13,19 +13,13 @@ import path from "node:path";
 import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileModules } from "./fixtures/run-caps-compile.js";
+import type { Failure } from "./fixtures/pool-permission-probe.js";
 import { root } from "./run-node.js";
 
 const PROBE = "tests/fixtures/pool-permission-probe.ts";
 // The probe gives each future 10 s; a run that takes longer than this has hung.
 const RUN_LIMIT_MS = 30_000;
 
-interface Failure {
-  name?: string;
-  broken?: boolean;
-  message?: string;
-  causeCode?: unknown;
-  ran?: unknown;
-}
 interface Report {
   name: string;
   outcomes: Failure[];

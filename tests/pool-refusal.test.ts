@@ -17,7 +17,7 @@ import {
 import type * as Exits from "./fixtures/pool-exits.js";
 import type * as Pool from "./fixtures/pool-tasks.js";
 import { recordMessages } from "./fixtures/pool-helpers.js";
-import { range, within } from "./thread-pool.helpers.js";
+import { range, readUntilRaised, within } from "./thread-pool.helpers.js";
 
 const POOL = new URL("./fixtures/pool-tasks.ts", import.meta.url);
 const EXITS = new URL("./fixtures/pool-exits.ts", import.meta.url);
@@ -86,13 +86,7 @@ describe.each(kinds)("a $kind pool", ({ kind, make }) => {
     const sent = recordMessages(ex);
     const bad = deepArgument(80);
     const inputs: unknown[] = range(300).map((i) => (i === 150 ? bad : i));
-    const seen: unknown[] = [];
-    let error: unknown = null;
-    try {
-      for await (const value of ex.map((v: unknown) => (typeof v === "number" ? v * 2 : -1), inputs)) seen.push(value);
-    } catch (e) {
-      error = e;
-    }
+    const { seen, error } = await readUntilRaised<unknown>(ex.map((v: unknown) => (typeof v === "number" ? v * 2 : -1), inputs));
     expect(seen).toEqual(range(150).map((i) => i * 2));
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toMatch(new RegExp(`^map\\(fn, \\.\\.\\.iterables\\): argument 1 \\(args\\[0\\]\\.next.*cannot be sent to a ${kind}`));

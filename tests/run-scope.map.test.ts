@@ -16,7 +16,7 @@ import { lease } from "../src/run/pools.js";
 import { recordMessages, type SentMessage } from "./fixtures/pool-helpers.js";
 import { until } from "./fixtures/proc-helpers.js";
 import { square } from "./fixtures/sched-helpers.js";
-import { deferred, range, turns, within } from "./thread-pool.helpers.js";
+import { deferred, range, readUntilRaised, turns, within } from "./thread-pool.helpers.js";
 
 const DEFAULTS = new RuntimeConfig({ warnings: "ignore" });
 afterEach(async () => {
@@ -158,13 +158,7 @@ describe("a managed map on a pool, a chunk at a time", () => {
     };
     const results = run.map(slow, range(300));
     await within(run.shutdown({ cancelFutures: true }), "shutdown with cancelFutures", 15);
-    const seen: number[] = [];
-    let error: unknown = null;
-    try {
-      for await (const value of results) seen.push(value);
-    } catch (e) {
-      error = e;
-    }
+    const { seen, error } = await readUntilRaised<number>(results);
     expect(error).toBeInstanceOf(CancelledError);
     expect(seen.length).toBeLessThan(300);
     expect(seen).toEqual(range(seen.length).map((i) => i * 2));
@@ -176,13 +170,7 @@ describe("a managed map on a pool, a chunk at a time", () => {
       if (x === 40) process.exit(7);
       return x;
     };
-    const seen: number[] = [];
-    let error: unknown = null;
-    try {
-      for await (const value of run.map(dies, range(100))) seen.push(value);
-    } catch (e) {
-      error = e;
-    }
+    const { seen, error } = await readUntilRaised<number>(run.map(dies, range(100)));
     expect(error).toBeInstanceOf(BrokenInterpreterPool);
     expect(seen).toEqual(range(seen.length));
     expect(seen.length).toBeLessThanOrEqual(40);

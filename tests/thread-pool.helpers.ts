@@ -124,3 +124,17 @@ export function stoppedAfterEach<O, E extends Stoppable>(
     return ex;
   };
 }
+
+/**
+ * Read `results` until it ends or raises: the values seen before, and what it
+ * raised (no `error` key when it ended).
+ */
+export async function readUntilRaised<T>(results: AsyncIterable<T>): Promise<{ seen: T[]; error?: unknown }> {
+  const seen: T[] = [];
+  try {
+    for await (const value of results) seen.push(value);
+  } catch (error) {
+    return { seen, error };
+  }
+  return { seen };
+}

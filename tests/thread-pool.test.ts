@@ -35,7 +35,7 @@ import {
   ThreadPoolExecutor,
   TimeoutError,
 } from "../src/api/futures.js";
-import { counter, deferred, divmod, InFlight, range, turns, within } from "./thread-pool.helpers.js";
+import { counter, deferred, divmod, InFlight, range, readUntilRaised, turns, within } from "./thread-pool.helpers.js";
 
 const WORKER_COUNT = 5;
 
@@ -121,14 +121,8 @@ describe("ThreadPoolExecutorTest", () => {
     const never = deferred();
     // time.sleep(0), time.sleep(0), time.sleep(6) with timeout=5: the last call outlives the timeout.
     const sleep = (x: number): Promise<void> | undefined => (x === 0 ? undefined : never.promise);
-    const results: unknown[] = [];
     const it = executor.map(sleep, [0, 0, 6], { timeout: 0.1 });
-    let caught: unknown = null;
-    try {
-      for await (const result of it) results.push(result);
-    } catch (error) {
-      caught = error;
-    }
+    const { seen: results, error: caught } = await readUntilRaised(it);
     expect(caught).toBeInstanceOf(TimeoutError);
     expect(results).toEqual([undefined, undefined]);
     // The remaining calls are cancelled, so the iterator is exhausted.

@@ -9,3 +9,4 @@ import "../index.js";
 import "./futures.js";
 import "../asyncio/index.js";
 import "../compat/surface.js";
+import "../compat/natives.js";

@@ -24,21 +24,4 @@ export const ProcessPoolExecutor = chosen.ProcessPoolExecutor as Compat<
 >;
 export type ProcessPoolExecutor = InstanceType<typeof ProcessPoolExecutor>;
 
-export {
-  ALL_COMPLETED,
-  asCompleted,
-  BrokenExecutor,
-  BrokenInterpreterPool,
-  BrokenProcessPool,
-  BrokenThreadPool,
-  CancelledError,
-  Executor,
-  FIRST_COMPLETED,
-  FIRST_EXCEPTION,
-  Future,
-  InvalidStateError,
-  task,
-  TimeoutError,
-  wait,
-} from "../api/futures.js";
-export type * from "../api/futures.js";
+export * from "./natives.js";

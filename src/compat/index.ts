@@ -30,24 +30,7 @@ export const toThread = asyncio.toThread;
 export const toProcess = asyncio.toProcess;
 export const runInExecutor = asyncio.runInExecutor;
 
-export {
-  ALL_COMPLETED,
-  asCompleted,
-  BrokenExecutor,
-  BrokenInterpreterPool,
-  BrokenProcessPool,
-  BrokenThreadPool,
-  CancelledError,
-  Executor,
-  FIRST_COMPLETED,
-  FIRST_EXCEPTION,
-  Future,
-  InvalidStateError,
-  task,
-  TimeoutError,
-  wait,
-} from "../api/futures.js";
-export type * from "../api/futures.js";
+export * from "./natives.js";
 export { BoundedSemaphore, gather, Semaphore, sleep, TaskGroup, timeout, waitFor, wrapFuture } from "../asyncio/index.js";
 export type {
   AbortableWork,

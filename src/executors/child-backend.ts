@@ -6,7 +6,7 @@
  * breaks the pool, reported with its exit code or signal and stderr's tail.
  */
 import type { ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
+import { childProcess } from "../builtins.js";
 import type { Readable } from "node:stream";
 import type { ChildMessage, ParentMessage, RunMessage } from "./child-entry.js";
 import { entryModule, withEntryFlags } from "./entry.js";
@@ -15,14 +15,6 @@ import { workerExecArgv } from "./transport/load-module.js";
 import type { WorkerConfig, WorkerReply, WorkerRequest } from "./transport/runner.js";
 import type { CallSpec } from "./transport/types.js";
 
-// Loaded on first use: child_process pulls in net, stream and dgram, which
-// importing unirun (or a pool that never starts a child) should not pay for.
-const requireHere = createRequire(import.meta.url);
-let childProcessModule: typeof import("node:child_process") | null = null;
-function childProcess(): typeof import("node:child_process") {
-  childProcessModule ??= requireHere("node:child_process") as typeof import("node:child_process");
-  return childProcessModule;
-}
 
 const STDERR_TAIL = 4096;
 // How long a dead child's stderr may take to deliver its last bytes (a grandchild can hold it open forever).

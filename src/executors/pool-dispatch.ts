@@ -236,11 +236,13 @@ export class Dispatcher {
     const items = message.items;
     this.#batching.record(ms, values.length);
     const chunk = items[0]!.chunk;
-    if (chunk !== null && this.#running.delete(message)) {
+    if (!this.#running.delete(message)) {
+      // Its calls were settled already (the pool broke or stopped).
+    } else if (chunk !== null) {
       if (failed !== 0) for (const i of failed) values[i] = deserializeError(values[i]);
       if (items[0]!.signal !== null) this.release(items[0]!);
       chunk.replied(values, failed, ms);
-    } else if (this.#running.delete(message)) {
+    } else {
       // `failed` lists the failed calls' indices in ascending order.
       let k = 0;
       let nextFailed = failed === 0 ? -1 : failed[0]!;
